@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print measured tables (see docs/benchmarks.md)."""

@@ -1,0 +1,76 @@
+"""Retrieval benchmark: hit@1/5/10, MRR@10 and median query latency for each retriever, in one run.
+
+    python -m bench.retrieval                      # seed (zh + en) and CMRC2018-dev
+    python -m bench.retrieval --sets seed --modes hybrid,bm25
+
+Each corpus is indexed once into ``.yuanwen/bench/<set>`` (incremental, so re-runs only
+search); every retriever then answers the same questions over the same index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from rag.indexing import update_index
+from rag.metrics import compute_metrics, load_questions
+from rag.retrieval import MODES, Retriever
+from rag.runtime import get_embedder, open_index
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+SETS = {
+    "seed": (SHARED / "corpus", SHARED / "eval" / "seed_dev.jsonl"),
+    "seed_en": (SHARED / "corpus", SHARED / "eval" / "seed_dev_en.jsonl"),
+    "cmrc": (SHARED / "bench" / "cmrc2018-dev" / "corpus", SHARED / "bench" / "cmrc2018-dev" / "questions.jsonl"),
+}
+
+
+def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = None) -> list[dict]:
+    corpus, questions = SETS[name]
+    index_dir = index_root / corpus.name if name.startswith("seed") else index_root / name
+    t0 = time.perf_counter()
+    report = update_index([corpus], index_dir)
+    index_seconds = time.perf_counter() - t0
+    qs = load_questions(questions)[:limit]
+    index = open_index(index_dir)
+    embedder = get_embedder(index.manifest.embedder)
+    rows = []
+    for mode in modes:
+        retriever = Retriever(index, embedder, mode=mode)
+        results, lat = [], []
+        for q in qs:
+            t = time.perf_counter()
+            passages = retriever.search(q.question, k=10)
+            lat.append(time.perf_counter() - t)
+            results.append({"qid": q.qid, "passages": [p.to_json() for p in passages]})
+        m = compute_metrics(qs, results)
+        rows.append({"set": name, "mode": mode, "questions": len(qs), **{k: m.get(k, 0.0) for k in
+                     ("hit@1", "hit@5", "hit@10", "mrr@10")}, "p50_ms": statistics.median(lat) * 1e3,
+                     "index_s": index_seconds, "chunks": report.chunks, "embedded": report.embedded})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", default="seed,seed_en,cmrc")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--index-root", default=".yuanwen/bench", type=Path)
+    ap.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    args = ap.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+          f"python {platform.python_version()}")
+    print("| set | retriever | questions | hit@1 | hit@5 | hit@10 | MRR@10 | median query ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in args.sets.split(","):
+        for r in run_set(name, args.modes.split(","), args.index_root, args.limit):
+            print(f"| {r['set']} | {r['mode']} | {r['questions']} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | "
+                  f"{r['hit@10']:.3f} | {r['mrr@10']:.3f} | {r['p50_ms']:.1f} |", flush=True)
+        print(f"<!-- {name}: {r['chunks']} chunks, indexed in {r['index_s']:.1f}s ({r['embedded']} embedded) -->",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

