@@ -62,11 +62,36 @@ class KeywordIndex:
             return np.zeros(self.n_rows, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
+    def group_scores(self, groups: list[list[list[str]]]) -> np.ndarray:
+        """Structured query: each group scores a row by its best alternative (an alternative is a
+        list of tokens scored together, e.g. a phrase's words); the groups' scores add up. One
+        English word with six Chinese senses so counts once, like a word with one."""
+        total = np.zeros(self.n_rows, dtype=np.float32)
+        cache: dict[str, np.ndarray] = {}
+        for group in groups:
+            best = None
+            for alternative in group:
+                known = self.known(alternative)
+                if not known:
+                    continue
+                for t in known:
+                    if t not in cache:
+                        cache[t] = self.scores([t])
+                score = sum(cache[t] for t in known)
+                best = score if best is None else np.maximum(best, score)
+            if best is not None:
+                total += best
+        return total
+
     def search(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
-        s = self.scores(tokens)
-        if not len(s):
-            return []
-        k = min(k, len(s))
-        top = np.argpartition(-s, k - 1)[:k]
-        top = top[np.argsort(-s[top], kind="stable")]
-        return [(int(i), float(s[i])) for i in top if s[i] > 0]
+        return top_rows(self.scores(tokens), k)
+
+
+def top_rows(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """Rows with the k highest positive scores, best first."""
+    if not len(scores):
+        return []
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -148,21 +148,23 @@ def _pack(units: list[_Unit], target: int, maximum: int, overlap: int) -> list[t
     """Greedy packing into (first paragraph, start, end) spans.
 
     A unit joins the current chunk while the chunk stays within ``target``. Topic boundaries win over size:
-    a heading starts a new chunk, and so does a paragraph too long to keep whole; a chunk that so far holds only
-    headings may grow to ``maximum`` so a heading stays with its paragraph; short lead-in paragraphs at the end of
-    a full chunk move on with the paragraph they introduce.
+    a heading starts a new chunk, and so does a paragraph too long to keep whole. Headings and short lead-in
+    paragraphs bind forward: a chunk holding only those may grow to ``maximum`` to take the paragraph they
+    introduce, and at the end of a full chunk they move on with it.
     """
     spans: list[tuple[int, int, int]] = []
     current: list[_Unit] = []
     for unit in units:
         if current:
-            only_headings = all(u.heading or _is_short_paragraph(u) for u in current)
+            only_headings = all(u.heading for u in current)
+            lead_in_only = all(u.heading or _is_short_paragraph(u) for u in current)
             length = unit.end - current[0].start
             new_paragraph = unit.paragraph != current[-1].paragraph
-            fits = length <= target or (only_headings and length <= maximum)
+            fits = length <= target or (length <= maximum and (
+                only_headings or (lead_in_only and not unit.heading and unit.end - unit.start > target)))
             if unit.sentence and not new_paragraph and unit.paragraph_end - unit.start <= target // 3:
                 fits = unit.paragraph_end - current[0].start <= maximum  # take a short tail along, never leave it alone
-            if not only_headings and (unit.heading or (unit.sentence and new_paragraph)):
+            if (unit.heading and not only_headings) or (unit.sentence and new_paragraph and not lead_in_only):
                 fits = False
             if not fits:
                 carried = _overlap(current, unit, overlap, maximum) or _lead_in(current, unit, maximum)

@@ -92,9 +92,9 @@ def verify_citations(answer_text: str, passages: list[Passage]) -> tuple[str, li
             numbering.setdefault(n, len(numbering) + 1)
             spans.setdefault(n, []).append((sup[n].start, sup[n].end))
             markers += f"[{numbering[n]}]"
-        pieces.append(claim + markers + punct)
-    joiner = "" if detect_language(answer_text) == "zh" else " "
-    text = joiner.join(pieces)
+        space = "" if detect_language(claim) == "zh" else " "
+        pieces.append(claim + space + markers + punct)
+    text = "".join(pieces) if detect_language(answer_text) == "zh" else " ".join(pieces)
 
     citations = []
     for n, new in sorted(numbering.items(), key=lambda kv: kv[1]):
@@ -168,8 +168,10 @@ def support(claim: str, passage: Passage) -> _Support:
         grams = bigrams(claim_norm)
         if not grams:
             return _Support(None)
+        # Highest coverage wins; on a tie the shorter window, so the highlight is the supporting sentence.
         best = max(
             ((len(grams & bigrams(normalize(text[a:b]))) / len(grams), a, b) for a, b in windows),
+            key=lambda t: (round(t[0], 6), -(t[2] - t[1])),
             default=(0.0, 0, len(text)),
         )
         return _Support(*best)
@@ -198,7 +200,7 @@ def _cross_lingual_support(claim: str, claim_numbers: list[set[float]], text: st
         if not checks:
             continue
         score = sum(checks) / len(checks)
-        if best is None or score > best[0]:
+        if best is None or score > best[0] or (score == best[0] and b - a < best[2] - best[1]):
             best = (score, a, b)
     if best is None:
         return _Support(None if not claim_numbers and not cjk_runs else 0.0)

@@ -292,17 +292,16 @@ def pick_title(text: str, fallback: str = "") -> str:
     title = lines[0]
     if len(title) < TITLE_MIN_CHARS:
         title = next((line for line in lines[1:3] if TITLE_MIN_CHARS <= len(line) <= TITLE_MAX_CHARS), title)
-    title = title.lstrip("#").strip()
-    if len(title) > TITLE_MAX_CHARS:
-        title = title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
-    return title
+    return _shorten_title(title.lstrip("#").strip())
+
+
+def _shorten_title(title: str) -> str:
+    return title if len(title) <= TITLE_MAX_CHARS else title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
 
 
 def _to_document(path: Path, source: str, extracted: ExtractedText, boilerplate: frozenset[str]) -> Document:
     cleaned = clean_text(extracted.text, boilerplate=boilerplate).text
-    title = extracted.title or pick_title(cleaned, fallback=path.stem)
-    if len(title) > TITLE_MAX_CHARS:
-        title = title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+    title = _shorten_title(extracted.title) if extracted.title else pick_title(cleaned, fallback=path.stem)
     return Document(source=source, title=title, text=cleaned, path=str(path))
 
 

@@ -13,6 +13,7 @@ opened an older version keep reading it undisturbed.
         vectors.npy           float32 (n, dim), row-aligned with the docstore
         faiss.index           dense index over those vectors
         bm25/                 keyword index (bm25s arrays + JSON)
+        crosslingual/         documents' language, dictionary terms, pinyin of n-grams (JSON)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .vectorstore import FaissStore
 FORMAT_VERSION = 1
 TOKENIZER = "jieba-search-v1"
 KEEP_OLD_VERSIONS = 1
+SCORE_SAMPLE = 2048  # vectors sampled to estimate a query's dense score distribution
 
 
 @dataclass
@@ -89,6 +91,9 @@ class Index:
         self.docstore = docstore
         self.vectors = vectors
         self.keywords = keywords
+        self._sample: np.ndarray | None = None
+        self._terms = None
+        self._term_texts: list[str] | None = None
 
     @classmethod
     def open(cls, directory: str | Path, *, embedder: str | None = None) -> "Index":
@@ -153,8 +158,40 @@ class Index:
     def document_text(self, source: str) -> str | None:
         return self.docstore.document_text(source)
 
-    def vectors_array(self) -> np.ndarray:
-        return np.load(self.version_dir / "vectors.npy", allow_pickle=False)
+    def vectors_array(self, mmap: bool = False) -> np.ndarray:
+        return np.load(self.version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+
+    def dense_scores(self, query_vector: np.ndarray, rows: list[int] | None) -> np.ndarray:
+        """Cosine of the query with the given rows, or (rows=None) with a fixed sample of the
+        collection — the reference distribution that hybrid retrieval standardises against."""
+        if rows is None:
+            if self._sample is None:
+                n = len(self)
+                picks = np.unique(np.linspace(0, n - 1, min(SCORE_SAMPLE, n)).astype(np.int64))
+                self._sample = np.ascontiguousarray(self.vectors_array(mmap=True)[picks], dtype=np.float32)
+            return self._sample @ query_vector
+        return np.asarray(self.vectors_array(mmap=True)[np.asarray(rows, dtype=np.int64)] @ query_vector)
+
+    @property
+    def collection_terms(self):
+        """The cross-lingual term index (rag.crosslingual), loaded on first use; built in memory
+        for versions written before it existed."""
+        if self._terms is None:
+            from .crosslingual import CollectionTerms, build_collection_terms
+
+            terms = CollectionTerms.load(self.version_dir)
+            if terms is None:
+                terms = build_collection_terms(_term_texts(self.docstore.chunk_records()))
+            self._terms = terms
+        return self._terms
+
+    def term_texts(self) -> list[str]:
+        """Normalised title + text of every row, for phrase matching (loaded once)."""
+        if self._term_texts is None:
+            from .tokenize import normalize
+
+            self._term_texts = [normalize(t) for t in _term_texts(self.docstore.chunk_records())]
+        return self._term_texts
 
     def close(self) -> None:
         self.docstore.close()
@@ -192,6 +229,7 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         store.save(tmp / "faiss.index")
         KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
+        _write_collection_terms(directory, tmp, chunks)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
         _fsync_tree(tmp)
         final = directory / name
@@ -206,6 +244,19 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         raise
     _prune(directory, keep=final)
     return final
+
+
+def _term_texts(chunks: list[ChunkRecord]) -> list[str]:
+    return [f"{c.chunk.title}\n{c.chunk.text}" for c in chunks]
+
+
+def _write_collection_terms(directory: Path, version_dir: Path, chunks: list[ChunkRecord]) -> None:
+    """The cross-lingual term index of this version, reusing the live version's pinyin."""
+    from .crosslingual import CollectionTerms, build_collection_terms
+
+    live = current_version(directory)
+    previous = CollectionTerms.load(live) if live is not None else None
+    build_collection_terms(_term_texts(chunks), previous).save(version_dir)
 
 
 def _prune(directory: Path, keep: Path) -> None:

@@ -35,14 +35,18 @@ class Pipeline:
         max_tokens: int = 256,
         query_terms: Callable[[str], list[str]] | None = None,
     ):
-        """``query_terms``: optional translation of a question into document-language terms
-        (e.g. the cross-lingual retriever's dictionary terms), used to match an English
-        question's terms against Chinese passages in the refusal and extractive checks."""
+        """``query_terms``: optional translation of a question into document-language terms,
+        used to match an English question's terms against Chinese passages in the refusal and
+        extractive checks; by default the retriever's own (``retriever.translate``, see
+        rag/crosslingual), when it has one."""
         self.retriever = retriever
         self.generator = generator
         self.k = k
         self.context_passages = context_passages
         self.max_tokens = max_tokens
+        translate = getattr(retriever, "translate", None)
+        if query_terms is None and callable(translate):
+            query_terms = _translated_terms(translate)
         self.query_terms = query_terms
         self._extractive = ExtractiveAnswerer()
 
@@ -76,9 +80,14 @@ class Pipeline:
         language = detect_language(question)
         query = rewrite_followup(question, history, self.generator)
         passages = self.retriever.search(query, k=self.k)
-        context = passages[: self.context_passages]
-        analysis = self._analyse(query)
+        # An LLM reads only the top few (prompt length is time to first token); the extractive
+        # answerer costs nothing per passage, so it looks at all k.
+        context = passages[: self.context_passages] if self.generator is not None else passages
+        translated = self._translated(query)
+        analysis = analyse_question(query, extra_terms=translated)
         details: dict = {}
+        if translated:
+            details["translated_terms"] = list(translated)
 
         def finish(text: str, refused: bool, citations=(), prompt=None, decision=None, report=None) -> Answer:
             timings = {"total_s": round(time.perf_counter() - started, 3)}
@@ -141,6 +150,18 @@ class Pipeline:
             yield text
         yield finish(text, False, citations, prompt=prompt, report=report)
 
+    def _translated(self, query: str) -> tuple[str, ...]:
+        return tuple(self.query_terms(query)) if self.query_terms and detect_language(query) != "zh" else ()
+
     def _analyse(self, query: str):
-        extra = tuple(self.query_terms(query)) if self.query_terms and detect_language(query) != "zh" else ()
-        return analyse_question(query, extra_terms=extra)
+        return analyse_question(query, extra_terms=self._translated(query))
+
+
+def _translated_terms(translate) -> Callable[[str], list[str]]:
+    """The retriever's translation as a ``query_terms`` function: one term per English term."""
+
+    def terms(query: str) -> list[str]:
+        xq = translate(query)
+        return xq.terms if xq is not None else []
+
+    return terms

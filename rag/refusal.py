@@ -29,8 +29,6 @@ MIN_DENSE_COSINE = 0.76
 # seed_dev question passes and 17/300 sampled CMRC2018 questions fail (13 of them with the
 # evidence retrieved: paraphrased questions); see docs/answering.md.
 MIN_TERM_COVERAGE = 0.4
-# How many of the top passages the content checks look at (the prompt gets the same number).
-CONTENT_PASSAGES = 3
 
 
 @dataclass
@@ -59,8 +57,9 @@ def check_retrieval(passages: list[Passage]) -> RefusalDecision:
 
 
 def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> RefusalDecision:
-    """(b) Do the best passages hold the question's key terms, numbers and kind of answer together?"""
-    top = passages[:CONTENT_PASSAGES]
+    """(b) Do the passages the answer will come from hold the question's key terms, numbers
+    and kind of answer together?"""
+    top = passages
     candidates = rank_candidates(analysis, top)
     matchable = analysis.language == "zh" or any(_is_matchable(t) for t in analysis.terms)
     details = {"answer_type": analysis.answer_type}
@@ -84,9 +83,13 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
                 details=details,
             )
         supported = [c for c in supported if c.sentence_coverage >= MIN_TERM_COVERAGE]
-    elif supported:
-        # Nothing to match terms with (an untranslated English question): trust the ranking
-        # and judge the answer type on the top passage alone.
+    else:
+        # No term can be compared as text (an untranslated English question): keep only
+        # passages that meet the question somewhere checkable (a pinyin name, a number)
+        # and judge the answer type on the best of them.
+        supported = [c for c in supported if c.hits]
+        if not supported:
+            return RefusalDecision(True, "terms", missing=_key_terms(analysis), details=details)
         supported = [c for c in supported if c.passage == supported[0].passage]
 
     if analysis.answer_type in ("number", "person") and not any(c.typed for c in supported):

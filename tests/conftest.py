@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures_embeddings",
     "tests.fixtures_generation",
     "tests.fixtures_answering",
+    "tests.fixtures_ui",
 ]

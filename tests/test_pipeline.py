@@ -29,9 +29,16 @@ def test_model_answer_without_support_is_refused(keyword_retriever):
 
 def test_refusal_before_generation_does_not_call_the_model(keyword_retriever):
     gen = ScriptedGenerator("青山县的地区生产总值是100亿元[1]。")
-    ans = Pipeline(keyword_retriever, gen).ask("青山县2022年的地区生产总值是多少？")
+    ans = Pipeline(keyword_retriever, gen).ask("青山县2023年的地区生产总值是多少？")
     assert ans.refused and gen.calls == [] and ans.passages
-    assert ans.details["refusal"]["reason"] in ("terms", "numbers")
+    assert ans.details["refusal"]["reason"] == "numbers"
+
+
+def test_invented_answer_refused_after_generation(keyword_retriever):
+    # Topic and year are in the passages, so the model is asked; its invented figure has no support.
+    gen = ScriptedGenerator("青山县2022年的地区生产总值是100亿元[1]。")
+    ans = Pipeline(keyword_retriever, gen).ask("青山县2022年的地区生产总值是多少？")
+    assert ans.refused and len(gen.calls) == 1 and ans.details["refusal"]["reason"] == "no_citation"
 
 
 def test_followup_query_is_rewritten_and_shown(keyword_retriever):

@@ -94,6 +94,8 @@ def available_generators() -> list[GeneratorOption]:
         if not has_llama_cpp:
             note = INSTALL_HINT
         options.append(GeneratorOption("llamacpp", key, f"{offline.title} (llama.cpp)", has_llama_cpp, note))
-    options.append(GeneratorOption("transformers", None, "transformers: a local model folder", True, "needs a model path"))
+    options.append(
+        GeneratorOption("transformers", None, "transformers: a local model folder", True, "needs a model path")
+    )
     options.append(GeneratorOption("openai", None, "OpenAI-compatible server", True, "needs a base URL and a model"))
     return options

@@ -97,6 +97,7 @@ class TransformersGenerator(Generator):
                 return torch.full((input_ids.shape[0],), abandoned.is_set(), dtype=torch.bool)
 
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+        pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         failure: list[BaseException] = []
 
         def generate() -> None:
@@ -107,7 +108,7 @@ class TransformersGenerator(Generator):
                         max_new_tokens=max_tokens,
                         streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([StopWhenAbandoned()]),
-                        pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+                        pad_token_id=pad_token_id,
                         **sampling,
                     )
             except BaseException as error:  # handed to the reading thread, which re-raises it
@@ -124,4 +125,6 @@ class TransformersGenerator(Generator):
             abandoned.set()
             worker.join()
         if failure:
-            raise ModelError(f"{self.model} failed while generating: {failure[0]}", hint="see the log for the traceback") from failure[0]
+            raise ModelError(
+                f"{self.model} failed while generating: {failure[0]}", hint="see the log for the traceback"
+            ) from failure[0]

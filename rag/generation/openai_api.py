@@ -141,7 +141,9 @@ class OpenAIGenerator(Generator):
                 hint="is this an OpenAI-compatible endpoint? check the base URL",
             ) from None
         if "error" in event:
-            raise ModelError(f"the server at {self.base_url} reported: {event['error']}", hint="check the server's log")
+            raise ModelError(
+                f"the server at {self.base_url} reported: {event['error']}", hint="check the server's log"
+            )
         choices = event.get("choices") or [{}]
         return (choices[0].get("delta") or {}).get("content")
 

@@ -1,0 +1,127 @@
+"""The `yuanwen` CLI contract: commands, JSON shapes, eval --out format and one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.cli import main
+
+
+@pytest.fixture
+def indexed(corpus_dir, tmp_path, tiny_st_model_dir, capsys):
+    idx = tmp_path / "idx"
+    assert main(["index", str(corpus_dir), "--index", str(idx), "--embedder", str(tiny_st_model_dir)]) == 0
+    capsys.readouterr()
+    return idx
+
+
+def test_index_reports_counts(corpus_dir, tmp_path, tiny_st_model_dir, capsys):
+    idx = tmp_path / "idx"
+    args = ["index", str(corpus_dir), "--index", str(idx), "--embedder", str(tiny_st_model_dir), "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["documents"] == 3 and first["added"] == first["chunks"] > 0
+    assert main(args) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["added"] == 0 and again["embedded"] == 0 and again["unchanged"] == first["chunks"]
+
+
+def test_search_json_contract(indexed, capsys):
+    assert main(["search", "乡镇干部周转房建了多少套", "--index", str(indexed), "-k", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"] == "乡镇干部周转房建了多少套"
+    assert len(data["passages"]) == 2
+    top = data["passages"][0]
+    assert {"source", "title", "text", "score", "start", "end"} <= set(top)
+    assert top["source"] == "sub/c.md" and "2629" in top["text"]
+    assert data["passages"][0]["score"] >= data["passages"][1]["score"]
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
+def test_search_retriever_option(indexed, capsys, retriever):
+    assert main(["search", "鹰峰社区", "--index", str(indexed), "--retriever", retriever, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passages"]
+
+
+def test_eval_retrieval_only_out_format(indexed, tmp_path, capsys):
+    qfile = tmp_path / "q.jsonl"
+    qs = [
+        {"qid": "q1", "question": "乡镇干部周转房有多少套?", "answerable": True, "evidence": ["2629套"],
+         "answer_keywords": ["2629"], "source": "c.md"},
+        {"qid": "q2", "question": "鹰峰社区常驻人口多少?", "answerable": True, "evidence": ["2.7万人"],
+         "answer_keywords": ["2.7万"]},
+    ]
+    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in qs), encoding="utf-8")
+    out = tmp_path / "res.jsonl"
+    assert main(["eval", str(qfile), "--index", str(indexed), "--retrieval-only", "--out", str(out), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["hit@5"] == 1.0 and 0 < metrics["mrr@10"] <= 1
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["qid"] for r in rows] == ["q1", "q2"]
+    for r in rows:
+        assert set(r) >= {"qid", "passages", "answer", "refused", "citations"}
+        assert r["answer"] is None and r["refused"] is None and r["citations"] is None
+        assert 1 <= len(r["passages"]) <= 10
+
+    assert main(["eval", str(qfile), "--index", str(indexed), "--generator", "extractive", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "answer_keyword_accuracy" in printed and "hit@5" in printed
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(isinstance(r["answer"], str) and isinstance(r["refused"], bool) for r in rows)
+    answered = [r for r in rows if not r["refused"]]
+    assert answered and all({"n", "source", "text"} <= set(c) for r in answered for c in r["citations"])
+
+
+def test_ask_json(indexed, capsys):
+    assert main(["ask", "乡镇干部周转房建了多少套?", "--index", str(indexed), "--generator", "extractive",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"answer", "refused", "generator", "model", "citations", "passages"} <= set(data)
+    assert data["generator"] == "extractive"
+    if not data["refused"]:
+        assert "2629" in data["answer"] and data["citations"][0]["source"] == "sub/c.md"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["index", "/no/such/folder"], "no such file"),
+        (["search", "问题"], "no index"),
+        (["eval", "/no/such.jsonl"], "no eval file"),
+    ],
+)
+def test_errors_are_one_clean_line(tmp_path, capsys, args, message):
+    if args[0] != "index":
+        args = args + ["--index", str(tmp_path / "missing")]
+    else:
+        args = args + ["--index", str(tmp_path / "idx")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert err.strip().splitlines()[0].startswith("error:")
+
+
+def test_empty_folder_and_corrupt_index(tmp_path, indexed, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["index", str(tmp_path / "empty"), "--index", str(tmp_path / "i2")]) == 1
+    assert "no readable documents" in capsys.readouterr().err
+    version = (indexed / (indexed / "CURRENT").read_text().strip())
+    (version / "docstore.sqlite").write_bytes(b"not a database")
+    assert main(["search", "问题", "--index", str(indexed)]) == 1
+    err = capsys.readouterr().err
+    assert "damaged" in err and "--rebuild" in err and "Traceback" not in err
+
+
+def test_wrong_embedder_is_a_clear_error(indexed, corpus_dir, capsys):
+    assert main(["index", str(corpus_dir), "--index", str(indexed), "--embedder", "multilingual-e5-small"]) == 1
+    err = capsys.readouterr().err
+    assert "was built with embedder" in err and "--rebuild" in err
+
+
+def test_python_m_rag_help():
+    out = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+    for cmd in ("index", "search", "eval", "ask", "chat", "serve"):
+        assert cmd in out.stdout

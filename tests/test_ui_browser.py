@@ -1,0 +1,116 @@
+"""End to end in Debian's chromium: ask, see the cited evidence, upload a document, ask about it.
+
+The server runs in this process on a free 127.0.0.1 port over an index built with the fake
+embedder (no model download, no model load); the answerer is extractive. Screenshots go to
+tests/artifacts/ (desktop 1280 wide, phone 390 wide).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                       "(apt-get install chromium); no browser is downloaded"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _ask(page, question: str) -> None:
+    page.locator("#yw-question textarea").fill(question)
+    page.locator("#yw-ask").click()
+
+
+def test_ask_upload_and_ask_again_in_the_browser(browser, ui_server, tmp_path):
+    from playwright.sync_api import expect
+
+    url, backend = ui_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    page.locator("#yw-question textarea").wait_for(timeout=TIMEOUT_MS)
+
+    # Example questions come from the indexed documents.
+    expect(page.locator("#yw-examples")).to_contain_text("多少", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-empty")).to_be_hidden()
+
+    # A seed question: the answer streams into the chat, its [1] links to a source card with the evidence marked.
+    _ask(page, "浈江区推荐了多少家企业申报高新技术企业？")
+    bot = page.locator('#yw-chat [data-testid="bot"]').last
+    expect(bot).to_contain_text("47家企业", timeout=TIMEOUT_MS)
+    expect(bot).to_contain_text("extractive")
+    expect(page.locator('#yw-chat a[href="#yw-src-1"]')).to_be_visible()
+    card = page.locator("#yw-sources #yw-src-1")
+    expect(card).to_contain_text("a.txt")
+    expect(card.locator("mark")).to_contain_text("已推荐47家企业申报高新技术企业")
+    page.screenshot(path=str(ARTIFACTS / "ui_desktop.png"), full_page=True)
+
+    # Upload a new document (its text tries to run script) and ask about it.
+    doc = tmp_path / "青松镇.txt"
+    doc.write_text("青松镇概况\n\n青松镇2023年共种植茶树4800亩。<img src=x onerror=\"window.__ywXss=1\">\n",
+                   encoding="utf-8")
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#yw-upload input[type=file]").set_input_files(str(doc))
+    page.locator("#yw-add").click()
+    expect(page.locator("#yw-status")).to_contain_text("Indexed 青松镇.txt", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-docs")).to_contain_text("青松镇.txt")
+    page.screenshot(path=str(ARTIFACTS / "ui_documents.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "青松镇种植了多少亩茶树？")
+    expect(page.locator('#yw-chat [data-testid="bot"]').last).to_contain_text("4800", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-sources")).to_contain_text("青松镇.txt")
+    expect(page.locator("#yw-sources mark")).to_contain_text("4800")
+    assert page.evaluate("window.__ywXss") is None  # the document's markup was shown, not run
+    page.close()
+
+    # A second browser session at phone width starts with an empty chat (no shared history).
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
+    phone.goto(url)
+    phone.locator("#yw-question textarea").wait_for(timeout=TIMEOUT_MS)
+    expect(phone.locator("#yw-examples")).to_contain_text("多少", timeout=TIMEOUT_MS)
+    assert phone.locator('#yw-chat [data-testid="bot"]').count() == 0
+    _ask(phone, "鹰峰社区常驻人口达多少万人？")
+    expect(phone.locator('#yw-chat [data-testid="bot"]').last).to_contain_text("2.7万", timeout=TIMEOUT_MS)
+    expect(phone.locator("#yw-chat")).not_to_contain_text("青松镇")
+    expect(phone.locator("#yw-sources mark")).to_be_visible()
+    phone.screenshot(path=str(ARTIFACTS / "ui_phone.png"), full_page=True)
+    phone.close()
+
+
+def test_http_api_ask_search_and_health(ui_server):
+    """The named Gradio endpoints answer gradio_client; /health answers a plain GET."""
+    import json
+    import urllib.request
+
+    client_mod = pytest.importorskip("gradio_client")
+    url, _ = ui_server
+    with urllib.request.urlopen(url + "health", timeout=30) as resp:
+        health = json.loads(resp.read())
+    assert health["status"] == "ok" and health["documents"] == 3 and health["embedder"] == "fake-char-bigram-64"
+
+    client = client_mod.Client(url, verbose=False)
+    answer = client.predict("浈江区推荐了多少家企业申报高新技术企业？", 5, "hybrid", "extractive", "", api_name="/ask")
+    assert "47" in answer["answer"] and answer["citations"][0]["source"] == "a.txt"
+    found = client.predict("鹰峰社区常驻人口", 2, "bm25", api_name="/search")
+    assert found["passages"][0]["source"] == "b.txt" and len(found["passages"]) <= 2
