@@ -40,6 +40,7 @@ $(VENV)/.llm: $(VENV)/.installed
 	$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
 	  CMAKE_ARGS="-DGGML_NATIVE=ON" $(BIN)/pip install --disable-pip-version-check $(LLAMA_CPP)
 	$(BIN)/python -m rag.generation.offline_models install default
+	$(BIN)/python -m rag.generation.offline_models install smollm2-135m
 	touch $@
 
 ## make browser: Debian's chromium + CJK fonts for the end-to-end UI test

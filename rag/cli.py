@@ -95,9 +95,12 @@ def search(
     from .runtime import get_retriever
 
     s = _settings(index=index_dir, retriever=retriever)
-    passages = get_retriever(s.index, mode=s.retriever).search(question, k=k)
+    ret = get_retriever(s.index, mode=s.retriever)
+    passages = ret.search(question, k=k)
     if as_json:
-        _print_json({"query": question, "passages": [p.to_json() for p in passages]})
+        translation = ret.translate(question)
+        _print_json({"query": question, "translated_terms": translation.terms if translation else [],
+                     "passages": [p.to_json() for p in passages]})
         return
     if not passages:
         out.print("no passages (the index is empty)")

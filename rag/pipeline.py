@@ -44,9 +44,6 @@ class Pipeline:
         self.k = k
         self.context_passages = context_passages
         self.max_tokens = max_tokens
-        translate = getattr(retriever, "translate", None)
-        if query_terms is None and callable(translate):
-            query_terms = _translated_terms(translate)
         self.query_terms = query_terms
         self._extractive = ExtractiveAnswerer()
 
@@ -83,7 +80,7 @@ class Pipeline:
         # An LLM reads only the top few (prompt length is time to first token); the extractive
         # answerer costs nothing per passage, so it looks at all k.
         context = passages[: self.context_passages] if self.generator is not None else passages
-        translated = self._translated(query)
+        translated = self._translated(query, context)
         analysis = analyse_question(query, extra_terms=translated)
         details: dict = {}
         if translated:
@@ -150,18 +147,17 @@ class Pipeline:
             yield text
         yield finish(text, False, citations, prompt=prompt, report=report)
 
-    def _translated(self, query: str) -> tuple[str, ...]:
-        return tuple(self.query_terms(query)) if self.query_terms and detect_language(query) != "zh" else ()
+    def _translated(self, query: str, passages: list[Passage] = ()) -> tuple[str, ...]:
+        """Document-language terms of a question in another language: ``query_terms`` if given,
+        else the retriever's translation with each English term's sense chosen by the passages."""
+        if detect_language(query) == "zh":
+            return ()
+        if self.query_terms is not None:
+            return tuple(self.query_terms(query))
+        translate = getattr(self.retriever, "translate", None)
+        xq = translate(query) if callable(translate) else None
+        return tuple(xq.terms_in([p.text for p in passages[:3]])) if xq is not None else ()
 
     def _analyse(self, query: str):
         return analyse_question(query, extra_terms=self._translated(query))
 
-
-def _translated_terms(translate) -> Callable[[str], list[str]]:
-    """The retriever's translation as a ``query_terms`` function: one term per English term."""
-
-    def terms(query: str) -> list[str]:
-        xq = translate(query)
-        return xq.terms if xq is not None else []
-
-    return terms

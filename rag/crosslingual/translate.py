@@ -43,6 +43,25 @@ class CrossLingualQuery:
         """One term per group (its most frequent alternative): what a user reads as "the translation"."""
         return list(dict.fromkeys(g.alternatives[0] for g in self.groups if g.alternatives))
 
+    def terms_in(self, texts: list[str]) -> list[str]:
+        """One term per English term, in the sense these texts use: the alternative found in most
+        of them (ties: a word of two characters or more, then the collection's most frequent), so
+        "recommended" reads 推荐, not 引进, when the passages say 推荐. A phrase group counts
+        only when the texts hold the phrase (its words are groups already)."""
+        from rag.tokenize import normalize
+
+        texts = [normalize(t) for t in texts]
+        out = []
+        for g in self.groups:
+            if not g.alternatives:
+                continue
+            counts = [sum(a in t for t in texts) for a in g.alternatives]
+            if g.kind == "phrase" and not any(counts):
+                continue
+            best = max(range(len(counts)), key=lambda i: (counts[i], len(g.alternatives[i]) > 1, -i))
+            out.append(g.alternatives[best])
+        return list(dict.fromkeys(out))
+
     @property
     def all_terms(self) -> list[str]:
         return list(dict.fromkeys(t for g in self.groups for t in g.alternatives))
@@ -93,8 +112,10 @@ def _phrases(groups: list[TermGroup], collection: CollectionTerms) -> list[TermG
     for a, b in zip(groups, groups[1:]):
         if a.end != b.start or "number" in (a.kind, b.kind):
             continue
-        joined = [x + y for x in a.alternatives for y in b.alternatives]
-        found = [p for p in joined if p in collection.pinyin or p in collection.terms]
+        # A dictionary word, or two words of two characters or more found side by side (one
+        # character next to anything is too often a chance neighbour: 区 + 开 in "…区开展…").
+        joined = [(x + y, min(len(x), len(y))) for x in a.alternatives for y in b.alternatives]
+        found = [p for p, shorter in joined if p in collection.terms or (shorter > 1 and p in collection.pinyin)]
         if found:
             out.append(TermGroup(f"{a.source} {b.source}", "phrase", found, a.start, b.end))
     return out

