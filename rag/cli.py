@@ -48,13 +48,20 @@ def _print_json(data) -> None:
 # -- index ---------------------------------------------------------------------------------
 @app.command()
 def index(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .md .html)")],
+    paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .md .html .pdf .docx)")],
     index_dir: IndexOpt = None,
     embedder: Annotated[Optional[str], typer.Option("--embedder", help="embedding model name or folder")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="re-embed everything into a fresh index")] = False,
+    max_mb: Annotated[Optional[float], typer.Option("--max-mb", min=0.001,
+                                                    help="skip files larger than this many MB (default 20)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
-    """Index documents (incremental: only new or changed paragraphs are embedded)."""
+    """Index documents (incremental: only new or changed paragraphs are embedded).
+
+    Files that cannot be used (unsupported type, empty, too large, unreadable, binary, corrupt or scanned PDF/Word)
+    are skipped with a one-line reason each and the rest is indexed. Exit status: 0 when documents were indexed,
+    even if some files were skipped; 1 when nothing could be indexed.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .indexing import update_index
@@ -69,7 +76,9 @@ def index(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild, progress=progress)
+        max_bytes = None if max_mb is None else int(max_mb * 1024 * 1024)
+        report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild, progress=progress,
+                              max_bytes=max_bytes)
     if as_json:
         _print_json(report.to_json())
         return

@@ -1,14 +1,19 @@
 """Read document files into cleaned text: the first step of the data path.
 
 Chinese collections arrive in every encoding a Windows or web tool ever wrote (GBK, Big5, UTF-16, UTF-8 with a
-BOM), as plain text, Markdown or saved web pages. Everything here turns such a file into one normalised string
-(``\\n`` newlines, NFC, no trailing spaces) so that chunk offsets, citations and the UI all point into the same text.
+BOM), as plain text, Markdown, saved web pages, PDFs and Word files. Everything here turns such a file into one
+normalised string (``\\n`` newlines, NFC, no trailing spaces) so that chunk offsets, citations and the UI all point
+into the same text. A file that cannot be read raises :class:`DocumentError` with a one-line reason; a collection
+skips such files and keeps going (see :func:`load_documents`).
 """
 
 from __future__ import annotations
 
 import codecs
+import io
+import logging
 import re
+import zipfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,10 +26,26 @@ from rag.schema import Document
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+PDF_SUFFIXES = frozenset({".pdf"})
+DOCX_SUFFIXES = frozenset({".docx"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """Larger files are refused: a 20 MB text is a whole book shelf, more likely a log or a dump than a document."""
+
+DOCX_UNZIPPED_RATIO = 10
+DOCX_UNZIPPED_FLOOR = 64 * 1024 * 1024
+"""A .docx may unpack to at most ``max(DOCX_UNZIPPED_RATIO * max_bytes, DOCX_UNZIPPED_FLOOR)``: Word compresses its
+XML 5-10x (styles alone unpack to ~1 MB), a zip bomb 1000x."""
+
+_CONVERT_HINTS = {
+    ".doc": "open it in Word or LibreOffice and save it as .docx",
+    ".wps": "open it in WPS or LibreOffice and save it as .docx",
+    ".rtf": "save it as .docx or .txt",
+    ".odt": "save it as .docx",
+    ".xlsx": "export the sheets as .html or .txt",
+    ".pptx": "export the slides as .pdf",
+}
 
 TITLE_MAX_CHARS = 64
 TITLE_MIN_CHARS = 4
@@ -46,31 +67,41 @@ _CONTROL_SHARE_MAX = 0.05
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+def iter_files(paths: Iterable[Path], *, include_unsupported: bool = False) -> Iterator[tuple[Path, str]]:
     """Yield ``(file, source)`` for every supported file under ``paths``.
 
     ``source`` is the file's path relative to the folder given (or its name for a file given directly): it is
     what answers cite, so it must not depend on where the folder sits on disk. Folders are walked recursively in
-    sorted order; hidden files and folders (``.git``, ``.DS_Store``) and unsupported types are skipped.
+    sorted order; hidden files and folders (``.git``, ``.DS_Store``) are always left out. Files of unsupported
+    types are left out too, unless ``include_unsupported`` (then the caller reports them, see
+    :func:`check_supported`); a file of unsupported type named directly raises.
     """
     for path in paths:
         path = Path(path)
         if not path.exists():
             raise YuanwenError(f"No such file or folder: {path}", hint="check the path, or run from the folder that holds it")
         if path.is_file():
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise DocumentError(
-                    f"Unsupported file type: {path.name}",
-                    hint=f"convert it to one of {', '.join(sorted(SUPPORTED_SUFFIXES))}",
-                )
+            if not include_unsupported:
+                check_supported(path)
             yield path, path.name
             continue
         for file in sorted(path.rglob("*")):
             relative = file.relative_to(path)
             if any(part.startswith(".") for part in relative.parts):
                 continue
-            if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES:
+            if file.is_file() and (include_unsupported or file.suffix.lower() in SUPPORTED_SUFFIXES):
                 yield file, relative.as_posix()
+
+
+def check_supported(path: Path) -> None:
+    """Raise a DocumentError naming the conversion to make when ``path`` is not of a supported type."""
+    suffix = Path(path).suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return
+    raise DocumentError(
+        f"Unsupported file type {suffix or '(no extension)'}: {Path(path).name}",
+        hint=_CONVERT_HINTS.get(suffix, f"convert it to one of {', '.join(sorted(SUPPORTED_SUFFIXES))}"),
+    )
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -80,8 +111,8 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         size = path.stat().st_size
         if size > max_bytes:
             raise DocumentError(
-                f"{path.name} is {size:,} bytes, over the limit of {max_bytes:,} bytes",
-                hint="split the file, or raise the limit (max_bytes / --max-bytes)",
+                f"{path.name} is {_megabytes(size)}, over the limit of {_megabytes(max_bytes)}",
+                hint="split the file, or raise the limit (yuanwen index --max-mb N)",
             )
         return path.read_bytes()
     except OSError as exc:
@@ -155,19 +186,131 @@ class ExtractedText:
 
 
 def extract_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractedText:
-    """Read any supported file as plain text (HTML markup removed, Markdown markers stripped)."""
+    """Read any supported file as plain text (HTML markup removed, Markdown markers stripped, PDF and Word text
+    layers extracted). Raises DocumentError for unsupported, empty, over-size, unreadable or corrupt files."""
     path = Path(path)
+    check_supported(path)
     suffix = path.suffix.lower()
     data = read_bytes(path, max_bytes)
-    if suffix in HTML_SUFFIXES:
+    if not data:
+        raise DocumentError(f"{path.name} is empty", hint="nothing to index: fill it or remove it")
+    if suffix in PDF_SUFFIXES:
+        extracted = pdf_to_text(data, name=path.name)
+    elif suffix in DOCX_SUFFIXES:
+        extracted = docx_to_text(data, name=path.name,
+                                 max_unzipped=max(DOCX_UNZIPPED_RATIO * max_bytes, DOCX_UNZIPPED_FLOOR))
+    elif suffix in HTML_SUFFIXES:
         declared = _META_CHARSET.search(data[:4096])
         html = decode_bytes(data, name=path.name, declared=declared.group(1).decode("ascii") if declared else None)
-        title, text = html_to_text(html)
-        return ExtractedText(title=normalize_text(title), text=normalize_text(text))
-    text = normalize_text(decode_bytes(data, name=path.name))
-    if suffix in MARKDOWN_SUFFIXES:
-        text = markdown_to_text(text)
-    return ExtractedText(title="", text=text)
+        extracted = ExtractedText(*html_to_text(html))
+    elif suffix in MARKDOWN_SUFFIXES:
+        extracted = ExtractedText(title="", text=markdown_to_text(normalize_text(decode_bytes(data, name=path.name))))
+    else:
+        extracted = ExtractedText(title="", text=decode_bytes(data, name=path.name))
+    text = normalize_text(extracted.text)
+    if not text.strip():
+        raise DocumentError(f"{path.name} holds no text", hint="nothing to index: fill it or remove it")
+    return ExtractedText(title=normalize_text(extracted.title), text=text)
+
+
+def pdf_to_text(data: bytes, name: str = "<pdf>") -> ExtractedText:
+    """The text layer of a PDF (pypdf), one block per page, and its metadata title.
+
+    A PDF made by scanning paper holds only page images: it is refused with a pointer to OCR rather than indexed
+    as an empty document. Encrypted PDFs are opened when they have no user password (many "protected" PDFs only
+    forbid printing).
+    """
+    from pypdf import PdfReader  # imported on use: only PDFs need it
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a broken file is reported once, as a skip reason
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{name} is password-protected", hint="save an unprotected copy and index that")
+        pages, failures = [], []
+        for page in reader.pages:
+            try:
+                pages.append(page.extract_text() or "")
+            except Exception as exc:  # one broken page must not lose the others
+                failures.append(exc)
+        title = str((reader.metadata or {}).get("/Title") or "")
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises many types (PdfReadError, ValueError, KeyError…) on broken files
+        raise _corrupt_error(name, "PDF", exc, "open it and save or print it again as PDF") from exc
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text.strip():
+        if failures:
+            raise _corrupt_error(name, "PDF", failures[0], "open it and save or print it again as PDF")
+        raise DocumentError(
+            f"{name}: no text layer (scanned PDF?) — OCR it first",
+            hint="e.g. ocrmypdf -l chi_sim+eng in.pdf out.pdf, then index out.pdf",
+        )
+    return ExtractedText(title=_collapse_spaces(title), text=text)
+
+
+def docx_to_text(data: bytes, name: str = "<docx>", max_unzipped: int = DOCX_UNZIPPED_RATIO * DEFAULT_MAX_BYTES
+                 ) -> ExtractedText:
+    """Paragraphs and tables of a Word .docx in reading order (python-docx), and its title.
+
+    The title is the document property if set, else the first paragraph styled "Title". The archive's unpacked
+    size is checked first, so a zip bomb is refused before it is inflated.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _corrupt_error(name, "Word .docx", exc, "open it in Word or LibreOffice and save it as .docx") from exc
+    if unzipped > max_unzipped:
+        raise DocumentError(
+            f"{name} unpacks to {_megabytes(unzipped)}, over the limit of {_megabytes(max_unzipped)}",
+            hint="split the document, or raise the limit (yuanwen index --max-mb N)",
+        )
+    from docx import Document as open_docx  # imported on use: only Word files need it
+    from docx.table import Table
+
+    try:
+        doc = open_docx(io.BytesIO(data))
+        blocks: list[str] = []
+        title = ""
+        for item in doc.iter_inner_content():
+            if isinstance(item, Table):
+                blocks.extend(_table_rows(item))
+                continue
+            text = item.text.strip()
+            if text:
+                blocks.append(text)
+                if not title and item.style is not None and item.style.name == "Title":
+                    title = text
+        title = (doc.core_properties.title or "").strip() or title
+    except Exception as exc:  # python-docx and lxml raise many types on broken files
+        raise _corrupt_error(name, "Word .docx", exc, "open it in Word or LibreOffice and save it as .docx") from exc
+    return ExtractedText(title=_collapse_spaces(title), text="\n\n".join(blocks))
+
+
+def _table_rows(table) -> list[str]:
+    """One line per table row, cells separated by spaces; a merged cell (repeated by python-docx) counted once."""
+    rows = []
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = _collapse_spaces(cell.text)
+            if text and (not cells or cells[-1] != text):
+                cells.append(text)
+        if cells:
+            rows.append(" ".join(cells))
+    return rows
+
+
+def _corrupt_error(name: str, kind: str, exc: BaseException, fix: str) -> DocumentError:
+    detail = _collapse_spaces(f"{type(exc).__name__}: {exc}")
+    if len(detail) > 120:
+        detail = detail[:119] + "…"
+    return DocumentError(f"{name} is not a readable {kind} ({detail})", hint=fix)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 100 * 1024 else f"{n:,} bytes"
 
 
 def load_document(
@@ -199,20 +342,24 @@ def load_documents(
 ) -> LoadedDocuments:
     """Read a whole collection: page furniture repeated across its files is found first, then every file cleaned.
 
-    A file named directly that cannot be read raises; an unreadable file inside a folder is skipped and reported,
-    so one stray binary does not stop indexing a folder of thousands.
+    Bad input never stops the batch: every file that cannot be used — unsupported type, empty, over ``max_bytes``,
+    unreadable, binary, corrupt PDF/Word, scanned PDF, or one that trips an unexpected parser error — is skipped
+    and reported in ``skipped`` with a one-line reason, so one stray file does not stop indexing a folder of
+    thousands. Hidden files and folders are left out silently (they are tool state, not documents).
     """
     paths = [Path(p) for p in paths]
-    named_files = {p.resolve() for p in paths if p.is_file()}
     extracted: list[tuple[Path, str, ExtractedText]] = []
     result = LoadedDocuments()
-    for file, source in iter_files(paths):
+    for file, source in iter_files(paths, include_unsupported=True):
         try:
             extracted.append((file, source, extract_text(file, max_bytes)))
         except DocumentError as exc:
-            if file.resolve() in named_files:
-                raise
             result.skipped.append((source, exc))
+        except Exception as exc:  # a parser bug on one hostile file must not lose the rest
+            result.skipped.append((source, DocumentError(
+                f"{file.name}: unexpected error while reading ({type(exc).__name__}: {exc})",
+                hint="convert the file to .txt and index that; please report the file",
+            )))
     result.boilerplate = find_boilerplate([e.text for _, _, e in extracted], min_docs=boilerplate_min_docs)
     result.documents = [_to_document(f, s, e, result.boilerplate) for f, s, e in extracted]
     return result
@@ -390,6 +537,8 @@ def _char_weight(ch: str) -> float:
         return 1.0 if ch.isprintable() or ch in "\n\t\r" else -2.0
     if 0x4E00 <= code <= 0x9FFF:
         return 1.0 if _is_common_hanzi(ch) else 0.3
+    if 0xFF61 <= code <= 0xFFDC:
+        return -1.0  # half-width katakana and hangul: GBK bytes misread as Shift-JIS, never in Chinese text
     if 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF or 0x2010 <= code <= 0x206F:
         return 1.0  # CJK and general punctuation, full-width forms
     if 0xC0 <= code <= 0xFF:
@@ -440,5 +589,5 @@ def _check_not_binary(text: str, name: str) -> str:
 def _binary_error(name: str) -> DocumentError:
     return DocumentError(
         f"{name} looks like a binary file, not text",
-        hint="convert it to .txt, .md or .html first (PDF and Word files need converting)",
+        hint="give it the right extension, or convert it to .txt, .md, .html, .pdf or .docx",
     )

@@ -106,7 +106,10 @@ class Index:
             )
         version_dir = current_version(directory)
         try:
-            manifest = Manifest.from_json(json.loads((version_dir / "manifest.json").read_text()))
+            data = json.loads((version_dir / "manifest.json").read_text())
+            if not isinstance(data, dict):
+                raise ValueError("manifest.json does not hold a JSON object")
+            manifest = Manifest.from_json(data)
         except (OSError, ValueError, TypeError) as exc:
             raise CorruptIndexError(f"index at {directory} is damaged ({exc})", _rebuild_hint(directory)) from exc
         if manifest.format_version != FORMAT_VERSION:
@@ -125,6 +128,8 @@ class Index:
             n = docstore.count()
             vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type)
             keywords = KeywordIndex.load(version_dir / "bm25")
+            # Memory-mapped: only the header is read, but a truncated file fails here, not in the first search.
+            vector_rows = np.load(version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r").shape
         except Exception as exc:  # sqlite, faiss and numpy raise their own types
             raise CorruptIndexError(f"index at {directory} is damaged ({exc})", _rebuild_hint(directory)) from exc
         if not (n == len(vectors) == keywords.n_rows == manifest.n_chunks):
@@ -133,6 +138,9 @@ class Index:
                 f"{keywords.n_rows} keyword rows, manifest says {manifest.n_chunks})",
                 _rebuild_hint(directory),
             )
+        if vector_rows != (n, manifest.dim):
+            raise CorruptIndexError(f"index at {directory} is inconsistent (vectors.npy holds {vector_rows}, "
+                                    f"expected ({n}, {manifest.dim}))", _rebuild_hint(directory))
         if vectors.index.d != manifest.dim:
             raise CorruptIndexError(f"index at {directory} has vectors of dim {vectors.index.d}, manifest "
                                     f"says {manifest.dim}", _rebuild_hint(directory))

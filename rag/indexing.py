@@ -66,7 +66,7 @@ def read_documents(paths: list[Path], *, skipped: list[tuple[str, str]] | None =
     """
     for p in paths:
         if not Path(p).exists():
-            raise YuanwenError(f"no such file or folder: {p}", "check the path (supported: .txt .md .html)")
+            raise YuanwenError(f"no such file or folder: {p}", "check the path (supported: .txt .md .html .pdf .docx)")
     roots = [Path(p).resolve() for p in paths]
     kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
     loaded = load_documents(paths, **kwargs)
@@ -111,9 +111,10 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
 
         docs = read_documents(paths, skipped=report.skipped, max_bytes=max_bytes)
         if not docs:
+            first = f"; {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else ""
             raise YuanwenError(
-                f"no readable documents under {', '.join(map(str, paths))}",
-                "add .txt, .md or .html files" + (f" (skipped: {report.skipped[0][1]})" if report.skipped else ""),
+                f"no readable documents under {', '.join(map(str, paths))} ({len(report.skipped)} files skipped{first})",
+                "add .txt, .md, .html, .pdf or .docx files with text",
             )
 
         # Documents of the previous version that this run does not replace are carried over.

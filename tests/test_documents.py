@@ -91,7 +91,7 @@ def test_size_limit_names_the_limit(tmp_path):
     path.write_text("字" * 100, encoding="utf-8")
     with pytest.raises(DocumentError, match="over the limit of 200 bytes") as excinfo:
         read_text(path, max_bytes=200)
-    assert "max_bytes" in excinfo.value.hint
+    assert "--max-mb" in excinfo.value.hint
     assert read_text(path, max_bytes=300) == "字" * 100
 
 
@@ -119,9 +119,10 @@ def test_iter_files_missing_path_and_unsupported_file(tmp_path):
     with pytest.raises(YuanwenError, match="No such file") as excinfo:
         list(iter_files([tmp_path / "nope"]))
     assert excinfo.value.hint
-    (tmp_path / "x.pdf").write_bytes(b"%PDF")
-    with pytest.raises(DocumentError, match="Unsupported"):
-        list(iter_files([tmp_path / "x.pdf"]))
+    (tmp_path / "x.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(DocumentError, match="Unsupported") as excinfo:
+        list(iter_files([tmp_path / "x.doc"]))
+    assert ".docx" in excinfo.value.hint
 
 
 HTML_PAGE = """<!doctype html><html><head><meta charset="gbk"><title>乡村振兴新画卷 - 西江网</title>
@@ -192,14 +193,16 @@ def test_txt_title_skips_tiny_site_label_and_truncates():
     assert pick_title("", fallback="stem") == "stem"
 
 
-def test_load_documents_skips_bad_file_in_folder_but_raises_when_named(tmp_path):
+def test_load_documents_skips_bad_files_in_folders_and_named_ones(tmp_path):
     (tmp_path / "good.txt").write_text("标题\n\n正文内容。", encoding="utf-8")
     (tmp_path / "bad.txt").write_bytes(bytes(range(256)) * 8)
     loaded = load_documents([tmp_path])
     assert [d.source for d in loaded.documents] == ["good.txt"]
     assert [source for source, _ in loaded.skipped] == ["bad.txt"]
-    with pytest.raises(DocumentError):
-        load_documents([tmp_path / "bad.txt"])
+    named = load_documents([tmp_path / "bad.txt", tmp_path / "good.txt"])
+    assert [d.source for d in named.documents] == ["good.txt"]
+    assert [source for source, _ in named.skipped] == ["bad.txt"]
+    assert "binary" in named.skipped[0][1].message
 
 
 def test_load_documents_drops_lines_repeated_across_the_collection(tmp_path):
