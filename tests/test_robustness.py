@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -291,10 +292,10 @@ DAMAGE = {
     "truncated docstore": lambda v, d: _truncate(v / "docstore.sqlite"),
     "truncated faiss index": lambda v, d: _truncate(v / "faiss.index"),
     "truncated vectors": lambda v, d: _truncate(v / "vectors.npy"),
-    "bm25 folder missing": lambda v, d: __import__("shutil").rmtree(v / "bm25"),
+    "bm25 folder missing": lambda v, d: shutil.rmtree(v / "bm25"),
     "CURRENT names a missing version": lambda v, d: (d / "CURRENT").write_text("v-20990101-000000-dead00\n"),
     "CURRENT empty": lambda v, d: (d / "CURRENT").write_text(""),
-    "version folder deleted": lambda v, d: __import__("shutil").rmtree(v),
+    "version folder deleted": lambda v, d: shutil.rmtree(v),
 }
 
 

@@ -5,6 +5,7 @@ deserialisation, network exposure. SECURITY.md lists what is defended and points
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import types
 import urllib.error
@@ -285,5 +286,7 @@ def test_password_is_required_when_set(ui_index_dir, fake_embedder):
         client = gradio_client.Client(url, verbose=False, auth=("demo", "s3cret"))
         found = client.predict("鹰峰社区常驻人口", 2, "bm25", api_name="/search")
         assert found["passages"][0]["source"] == "b.txt"
+        with urllib.request.urlopen(url + "health", timeout=30) as resp:  # open, and holds no document content
+            assert set(json.loads(resp.read())) == {"status", "documents", "chunks", "embedder"}
     finally:
         demo.close()
