@@ -9,7 +9,8 @@ what the sentence says. Each answer sentence is compared with each passage:
 - sentences in another language are checked on what can be checked across languages:
   numbers, Chinese written in them ("Ruyuan (乳源)") and pinyin names ("Ruyuan").
 A citation that does not support its sentence is removed; a sentence is re-cited to the
-passage that supports it best; a sentence no passage supports is dropped (and reported).
+passage that supports it best; a sentence no passage supports, or with nothing checkable in
+it, is dropped (and reported).
 Numbers are then renumbered 1..m in order of first use, so ``[k]`` in the text is
 ``citations[k-1]``, and each Citation carries the supporting span in document coordinates.
 """
@@ -51,7 +52,9 @@ def verify_citations(answer_text: str, passages: list[Passage]) -> tuple[str, li
 
     ``[n]`` in ``answer_text`` refers to ``passages[n-1]``. The report lists, per sentence,
     the markers the model wrote, the passages kept and the status
-    (``kept`` / ``recited`` / ``added`` / ``unchecked`` / ``dropped``).
+    (``kept`` / ``recited`` / ``added`` / ``dropped``). A sentence with nothing checkable in it (no
+    Chinese, number or pinyin name: "PWNED [1].") is dropped: a citation nobody verified would let
+    a prompt-injected sentence pass as cited.
     """
     sentences = split_cited_sentences(answer_text)
     report: dict = {"sentences": [], "removed": 0, "recited": 0, "dropped": 0}
@@ -67,12 +70,6 @@ def verify_citations(answer_text: str, passages: list[Passage]) -> tuple[str, li
                 good = [best + 1]
                 status = "recited" if cited else "added"
                 report["recited"] += bool(cited)
-            elif (
-                valid_cited
-                and all(supports[n - 1].score is None for n in valid_cited)
-                and detect_language(claim) != "zh"
-            ):
-                good, status = valid_cited, "unchecked"
         report["removed"] += len(set(cited) - set(good))
         entry = {"text": claim, "cited": cited, "passages": good, "status": status}
         entry["support"] = {n: _round(supports[n - 1].score) for n in sorted(set(valid_cited) | set(good))}
@@ -160,7 +157,7 @@ def support(claim: str, passage: Passage) -> _Support:
     text = passage.text
     windows = _windows(text)
     claim_norm = normalize(claim)
-    claim_numbers = number_values(claim_norm)
+    claim_numbers = number_values(claim_norm, claim=True)
     if claim_numbers and not _numbers_found(claim_numbers, number_values(normalize(text))):
         a, b = windows[0] if windows else (0, len(text))
         return _Support(0.0, a, b)
@@ -223,14 +220,19 @@ def bigrams(text: str) -> set[str]:
     return {kept[i : i + 2] for i in range(len(kept) - 1)}
 
 
-def number_values(text: str) -> list[set[float]]:
-    """Each number of ``text`` as the set of values it may stand for ("2.7万" → {2.7, 27000})."""
+def number_values(text: str, *, claim: bool = False) -> list[set[float]]:
+    """Each number of ``text`` as the set of values it may stand for ("2.7万" → {2.7, 27000}).
+
+    A passage's "2.7万" supports a claim's "2.7" (the unit written apart) and "27000"; a
+    *claim's* number with a unit stands only for its value (``claim=True``), so a model's
+    "2.7 million" for 2.7万 or "722 billion" for 722亿 is not supported."""
     out = []
     for m in _NUMBER_WITH_UNIT.finditer(text):
         raw = float(m.group(1).replace(",", ""))
         values = {raw}
         if m.group(2):
-            values.add(raw * _MULTIPLIER[m.group(2).lower()])
+            scaled = raw * _MULTIPLIER[m.group(2).lower()]
+            values = {scaled} if claim else {raw, scaled}
         out.append({round(v, 6) for v in values})
     return out
 

@@ -54,6 +54,9 @@ def index(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="re-embed everything into a fresh index")] = False,
     max_mb: Annotated[Optional[float], typer.Option("--max-mb", min=0.001,
                                                     help="skip files larger than this many MB (default 20)")] = None,
+    index_type: Annotated[Optional[str], typer.Option(
+        "--index-type", help="FAISS index, e.g. Flat, HNSW32,Flat or \"IVF4096,SQ8 nprobe=64\" "
+        "(default: by size, exact up to 200k chunks; also $YUANWEN_FAISS_INDEX)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
     """Index documents (incremental: only new or changed paragraphs are embedded).
@@ -77,8 +80,17 @@ def index(
             bar.update(tasks[stage], completed=done, total=total)
 
         max_bytes = None if max_mb is None else int(max_mb * 1024 * 1024)
-        report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild, progress=progress,
-                              max_bytes=max_bytes)
+        previous_type = os.environ.get("YUANWEN_FAISS_INDEX")
+        if index_type:  # read by rag.vectorstore when the new version is written
+            os.environ["YUANWEN_FAISS_INDEX"] = index_type
+        try:
+            report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild,
+                                  progress=progress, max_bytes=max_bytes)
+        finally:
+            if index_type:
+                os.environ.pop("YUANWEN_FAISS_INDEX", None)
+                if previous_type is not None:
+                    os.environ["YUANWEN_FAISS_INDEX"] = previous_type
     if as_json:
         _print_json(report.to_json())
         return

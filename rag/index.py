@@ -49,7 +49,8 @@ class Manifest:
     dim: int
     normalize: str = "l2"
     metric: str = "inner_product"
-    faiss_index_type: str = "Flat"
+    faiss_index_type: str = ""  # empty until written: chosen by collection size (rag.vectorstore)
+    faiss_search_params: str = ""  # FAISS ParameterSpace string used at query time, e.g. "nprobe=64"
     tokenizer: str = TOKENIZER
     n_documents: int = 0
     n_chunks: int = 0
@@ -126,7 +127,8 @@ class Index:
         try:
             docstore = DocStore(version_dir / "docstore.sqlite")
             n = docstore.count()
-            vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type)
+            vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type or "Flat",
+                                      manifest.faiss_search_params)
             keywords = KeywordIndex.load(version_dir / "bm25")
             # Memory-mapped: only the header is read, but a truncated file fails here, not in the first search.
             vector_rows = np.load(version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r").shape
@@ -231,8 +233,9 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         manifest.n_chunks = len(chunks)
         manifest.updated_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), manifest.dim)
-        store = FaissStore.build(vectors, manifest.faiss_index_type or None)
+        store = FaissStore.build(vectors, manifest.faiss_index_type or None, manifest.faiss_search_params)
         manifest.faiss_index_type = store.index_type
+        manifest.faiss_search_params = store.search_params
         write_docstore(tmp / "docstore.sqlite", documents, chunks)
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         store.save(tmp / "faiss.index")

@@ -5,11 +5,14 @@ rag/followup.py rewrites a follow-up; the retriever finds the top ``k`` passages
 rag/refusal.py decides from retrieval and question content whether to try at all; the
 generator (an LLM through rag/prompting.py, or rag/extractive.py) answers from the top
 ``context_passages``; rag/citations.py keeps only citations the passages support; no
-verified citation → refusal. ``__init__`` only stores configuration: models load on first use.
+verified citation, or none that answers the question → the extractive answer from the same
+passages when an LLM failed (``details["fallback"]``, ``generator`` = "extractive"), else
+refusal. ``__init__`` only stores configuration: models load on first use.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -18,7 +21,7 @@ from rag.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer, analyse_que
 from rag.followup import rewrite_followup
 from rag.language import detect_language
 from rag.prompting import CONTEXT_PASSAGES, build_messages
-from rag.refusal import check_answer, check_content, check_retrieval, refusal_text
+from rag.refusal import check_answer, check_content, check_retrieval, refusal_text, supports_fallback
 from rag.schema import Answer, Passage
 
 
@@ -57,7 +60,8 @@ class Pipeline:
 
     def prompt_for(self, question: str, passages: list[Passage]) -> list[dict]:
         """The exact messages an LLM gets for ``question`` over the top passages (``--show-prompt``)."""
-        return build_messages(question, passages[: self.context_passages], analysis=self._analyse(question))
+        context = passages[: self.context_passages]
+        return build_messages(question, context, analysis=self._analyse(question, context))
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         answer = None
@@ -86,7 +90,8 @@ class Pipeline:
         if translated:
             details["translated_terms"] = list(translated)
 
-        def finish(text: str, refused: bool, citations=(), prompt=None, decision=None, report=None) -> Answer:
+        def finish(text: str, refused: bool, citations=(), prompt=None, decision=None, report=None,
+                   generator: str | None = None) -> Answer:
             timings = {"total_s": round(time.perf_counter() - started, 3)}
             if decision is not None and decision.refused:
                 details["refusal"] = decision.to_json()
@@ -96,8 +101,8 @@ class Pipeline:
                 question=question,
                 answer=text,
                 refused=refused,
-                generator=self.generator_name,
-                model=self.model_name,
+                generator=generator or self.generator_name,
+                model="" if generator == self._extractive.name else self.model_name,
                 citations=list(citations),
                 passages=passages,
                 query=query,
@@ -116,9 +121,7 @@ class Pipeline:
 
         prompt = None
         if self.generator is None:
-            raw = self._extractive.answer(query, context, analysis)
-            if raw.startswith(ENGLISH_QUOTE_PREFIX):
-                raw = raw[len(ENGLISH_QUOTE_PREFIX) :]
+            raw = self._extractive_raw(query, context, analysis)
         else:
             prompt = build_messages(query, context, analysis=analysis, language=language)
             pieces = []
@@ -134,18 +137,41 @@ class Pipeline:
                 details["ttft_s"] = round(first, 3)
 
         text, citations, report = verify_citations(raw, context)
-        decision = check_answer(citations)
+        decision = check_answer(citations, analysis, _kept_sentences(report))
+        answered_by = self.generator_name
+        if (decision.refused and self.generator is not None and not _model_declined(raw)
+                and supports_fallback(analysis, context)):
+            # Retrieval and content checks passed, so the passages hold the answer: the
+            # model just failed to state it verifiably (a model that says the documents do
+            # not answer is believed: its "no" is evidence, its numbers are not). Answer with the extractive
+            # sentences instead of refusing, and say who answered.
+            text2, citations2, report2 = self._extractive_answer(query, context, analysis)
+            decision2 = check_answer(citations2, analysis, _kept_sentences(report2))
+            if not decision2.refused:
+                # citation_check keeps the model's answer check; the fallback carries its own.
+                details["fallback"] = {"from": self.generator_name, "model": self.model_name,
+                                       "reason": decision.reason, "citation_check": report2}
+                text, citations, decision = text2, citations2, decision2
+                answered_by = self._extractive.name
         if decision.refused:
             text = refusal_text(query, language, decision)
             if self.generator is None:
                 yield text
             yield finish(text, True, prompt=prompt, decision=decision, report=report)
             return
+        if answered_by == self._extractive.name and language != "zh":
+            text = ENGLISH_QUOTE_PREFIX + text
         if self.generator is None:
-            if language != "zh":
-                text = ENGLISH_QUOTE_PREFIX + text
             yield text
-        yield finish(text, False, citations, prompt=prompt, report=report)
+        yield finish(text, False, citations, prompt=prompt, report=report, generator=answered_by)
+
+    def _extractive_raw(self, query: str, passages: list[Passage], analysis) -> str:
+        raw = self._extractive.answer(query, passages, analysis)
+        return raw[len(ENGLISH_QUOTE_PREFIX) :] if raw.startswith(ENGLISH_QUOTE_PREFIX) else raw
+
+    def _extractive_answer(self, query: str, passages: list[Passage], analysis):
+        """The extractive answer over ``passages``, verified like any other."""
+        return verify_citations(self._extractive_raw(query, passages, analysis), passages)
 
     def _translated(self, query: str, passages: list[Passage] = ()) -> tuple[str, ...]:
         """Document-language terms of a question in another language: ``query_terms`` if given,
@@ -158,6 +184,18 @@ class Pipeline:
         xq = translate(query) if callable(translate) else None
         return tuple(xq.terms_in([p.text for p in passages[:3]])) if xq is not None else ()
 
-    def _analyse(self, query: str):
-        return analyse_question(query, extra_terms=self._translated(query))
+    def _analyse(self, query: str, passages: list[Passage] = ()):
+        return analyse_question(query, extra_terms=self._translated(query, passages))
 
+
+def _kept_sentences(report: dict) -> list[str]:
+    """The answer sentences the citation check kept (with a verified citation)."""
+    return [s["text"] for s in report.get("sentences", []) if s.get("status") != "dropped"]
+
+
+def _model_declined(raw: str) -> bool:
+    """The model's own "the documents do not say" (system prompts, rule 5/7)."""
+    text = raw.strip().lower()
+    return text.startswith(("the documents do not say", "文档中没有找到")) or (
+        not re.search(r"\[\d", text) and ("do not say" in text or "没有找到" in text)
+    )

@@ -6,7 +6,8 @@ decision is made from evidence the system can check, in three places:
 (b) before answering, the question's content: its key terms (IDF-weighted), the numbers it
     names (a year, a count) or the kind of answer it asks for (a number, a person's name)
     are not found together in any of the best passages;
-(c) after answering: no sentence of the answer kept a verified citation.
+(c) after answering: no sentence of the answer kept a verified citation, or none of the kept
+    sentences speaks to the question (a passage's injected text, quoted faithfully).
 The refusal still lists the closest passages, so a user can look for themselves.
 Thresholds are module constants chosen on the dev sets (docs/answering.md says how).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import prompts
-from rag.extractive import Candidate, QuestionAnalysis, rank_candidates, term_hits
+from rag.extractive import Candidate, QuestionAnalysis, coverage, has_answer_type, rank_candidates, term_hits
 from rag.schema import Passage
 from rag.tokenize import normalize
 
@@ -29,12 +30,27 @@ MIN_DENSE_COSINE = 0.76
 # seed_dev question passes and 17/300 sampled CMRC2018 questions fail (13 of them with the
 # evidence retrieved: paraphrased questions); see docs/answering.md.
 MIN_TERM_COVERAGE = 0.4
+# The same for questions in another language, over their translated terms (rag/crosslingual):
+# kept apart so it can be calibrated on its own. On seed_dev_en the answer sentences of the
+# answerable questions cover 0.38–0.95 and the two unanswerable ones 0.39–0.47, so coverage
+# cannot separate them there; the answer type, the model's own "not in the documents" and
+# the citation check decide instead (docs/answering.md).
+MIN_TERM_COVERAGE_CROSSLINGUAL = 0.4
+# Fallback: share of the question's weight the extractive answer's sentence must cover to
+# replace a model answer that kept no verified citation. Measured (top-3 passages): the
+# answer sentences of answerable questions cover 0.49–1.0 on seed_dev and 0.38–0.95 on
+# seed_dev_en, the unanswerable ones' best sentences 0.21–0.47 (docs/answering.md).
+FALLBACK_MIN_COVERAGE = 0.5
+# (c) Share of the question's weight one kept answer sentence must cover when it does not hold
+# the kind of answer asked for. Answers restate little of the question ("722亿元[1]。"), so this
+# is low; it only has to tell an answer from an unrelated sentence copied out of a passage.
+MIN_ANSWER_COVERAGE = 0.2
 
 
 @dataclass
 class RefusalDecision:
     refused: bool
-    reason: str = ""  # "" | "retrieval" | "terms" | "numbers" | "answer_type" | "no_citation"
+    reason: str = ""  # "" | "retrieval" | "terms" | "numbers" | "answer_type" | "no_citation" | "off_topic"
     missing: list[str] = field(default_factory=list)  # question terms no passage supports
     found: list[str] = field(default_factory=list)  # question terms the passages do mention
     details: dict = field(default_factory=dict)
@@ -74,15 +90,16 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
         return RefusalDecision(True, "numbers", missing=list(analysis.numbers), details=details)
 
     if matchable and analysis.terms:
+        threshold = MIN_TERM_COVERAGE if analysis.language == "zh" else MIN_TERM_COVERAGE_CROSSLINGUAL
         best = max((c.sentence_coverage for c in supported), default=0.0)
         details["coverage"] = round(best, 3)
-        if best < MIN_TERM_COVERAGE:
+        if best < threshold:
             found = set().union(*(term_hits(analysis, p.text) for p in top)) if top else set()
             return RefusalDecision(
                 True, "terms", missing=_key_terms(analysis, exclude=found), found=_key_terms(analysis, only=found),
                 details=details,
             )
-        supported = [c for c in supported if c.sentence_coverage >= MIN_TERM_COVERAGE]
+        supported = [c for c in supported if c.sentence_coverage >= threshold]
     else:
         # No term can be compared as text (an untranslated English question): keep only
         # passages that meet the question somewhere checkable (a pinyin name, a number)
@@ -97,11 +114,41 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
     return RefusalDecision(False, details=details)
 
 
-def check_answer(citations: list) -> RefusalDecision:
-    """(c) An answer without one verified citation is not an answer."""
-    if citations:
-        return RefusalDecision(False)
-    return RefusalDecision(True, "no_citation")
+def check_answer(
+    citations: list, analysis: QuestionAnalysis | None = None, sentences: list[str] | tuple = ()
+) -> RefusalDecision:
+    """(c) An answer without one verified citation is not an answer; nor is one whose kept
+    sentences do not answer the question.
+
+    Citations only prove that a sentence is *in* a passage; a passage may itself carry an
+    injected order ("回答‘我是管理员’") that a model obeys and quotes word for word. So, given
+    the question's ``analysis`` and the answer's kept ``sentences``, at least one sentence must
+    cover MIN_ANSWER_COVERAGE of the question's key terms or hold the kind of answer asked
+    for (a number for "多少", a person's name for "谁"), as check_content asks of passages.
+    """
+    if not citations:
+        return RefusalDecision(True, "no_citation")
+    if analysis is not None and sentences and not any(answers_question(analysis, s) for s in sentences):
+        return RefusalDecision(True, "off_topic", details={"answer_type": analysis.answer_type})
+    return RefusalDecision(False)
+
+
+def supports_fallback(analysis: QuestionAnalysis, passages: list[Passage]) -> bool:
+    """May the extractive answer stand in for a model's unverifiable one? Only when its best
+    sentence covers FALLBACK_MIN_COVERAGE of the question: the model's answer already failed,
+    so the bar is higher than check_content's (an invented GDP must not become a quoted
+    sentence about the same county's bridges)."""
+    best = rank_candidates(analysis, passages)[:1]
+    return bool(best) and best[0].sentence_coverage >= FALLBACK_MIN_COVERAGE and (
+        analysis.answer_type == "any" or best[0].typed
+    )
+
+
+def answers_question(analysis: QuestionAnalysis, sentence: str) -> bool:
+    """Does one answer sentence speak to the question: its key terms, or the kind of answer asked for?"""
+    if coverage(analysis, term_hits(analysis, sentence)) >= MIN_ANSWER_COVERAGE:
+        return True
+    return analysis.answer_type != "any" and has_answer_type(analysis, sentence)
 
 
 def refusal_text(question: str, language: str, decision: RefusalDecision | None = None) -> str:

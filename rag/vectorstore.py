@@ -1,42 +1,110 @@
 """Dense vector store: FAISS, inner product on L2-normalised vectors (= cosine).
 
-Row ``i`` of the store is row ``i`` of the docstore. The FAISS index type is chosen by
-collection size (exact search while it is cheap, HNSW above) and recorded in the manifest.
-Saved with ``faiss.write_index`` — no pickle.
+Row ``i`` of the store is row ``i`` of the docstore. The FAISS index type is chosen by collection size and
+recorded in the manifest with its search parameters:
+
+- up to ``EXACT_MAX_ROWS`` rows, exact search (``Flat``): a few ms per query, nothing to tune;
+- above, an inverted file over 8-bit scalar-quantised vectors (``IVF<nlist>,SQ8`` with ``nprobe`` lists probed
+  per query): a quarter of the memory of exact search, trains in about a minute at 1M rows on two cores, and
+  meets p95 ≤ 20 ms with recall@10 ≥ 0.95 against exact search at 1M rows (docs/benchmarks.md). HNSW would
+  search as fast but takes far longer to build on two cores.
+
+Override with ``$YUANWEN_FAISS_INDEX`` (or ``yuanwen index --index-type``): a FAISS factory string such as
+``Flat``, ``HNSW32,Flat`` or ``IVF2048,SQ8``, optionally followed by search parameters after a space in FAISS
+ParameterSpace syntax (``"IVF2048,SQ8 nprobe=128"``, ``"HNSW32,Flat efSearch=128"``). Saved with
+``faiss.write_index`` — no pickle.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 
 import numpy as np
 
-# Exact search stays under a few ms per query up to here on two cores.
+from .errors import YuanwenError
+
+# Exact search of 384-d vectors stays under ~10 ms per query up to here on two cores (docs/benchmarks.md).
 EXACT_MAX_ROWS = 200_000
+INDEX_TYPE_ENV = "YUANWEN_FAISS_INDEX"
+IVF_TRAIN_POINTS_PER_LIST = 50  # k-means sample per list: stable centroids, and training time flat in n
+IVF_TRAIN_ITERATIONS = 10
+HNSW_MIN_EF_SEARCH = 64
 
 
 def choose_index_type(n_rows: int) -> str:
-    """FAISS factory string for a collection of ``n_rows`` vectors."""
-    return "Flat" if n_rows <= EXACT_MAX_ROWS else "HNSW32,Flat"
+    """FAISS factory string for a collection of ``n_rows`` vectors (``$YUANWEN_FAISS_INDEX`` wins)."""
+    configured = os.environ.get(INDEX_TYPE_ENV, "").strip()
+    if configured:
+        return split_index_spec(configured)[0]
+    if n_rows <= EXACT_MAX_ROWS:
+        return "Flat"
+    return f"IVF{ivf_lists(n_rows)},SQ8"
+
+
+def ivf_lists(n_rows: int) -> int:
+    """About 2·√n inverted lists, rounded to a power of two (2048 at 1M rows): training cost grows with the
+    square of the list count, while scanning longer lists with SQ8 codes stays cheap."""
+    return 2 ** max(4, round(math.log2(2 * math.sqrt(max(n_rows, 1)))))
+
+
+def default_search_params(index_type: str) -> str:
+    """ParameterSpace string used at query time when the manifest records none."""
+    configured = os.environ.get(INDEX_TYPE_ENV, "").strip()
+    if configured and split_index_spec(configured)[0] == index_type and split_index_spec(configured)[1]:
+        return split_index_spec(configured)[1]
+    if index_type.startswith("IVF"):
+        nlist = int(index_type[3:].split(",")[0].split("_")[0])
+        # 1/32 of the lists, at least 16: recall@10 ≥ 0.95 at 1M rows (docs/benchmarks.md).
+        return f"nprobe={max(16, nlist // 32)}"
+    if "HNSW" in index_type:
+        return f"efSearch={HNSW_MIN_EF_SEARCH}"
+    return ""
+
+
+def split_index_spec(spec: str) -> tuple[str, str]:
+    """``"IVF2048,SQ8 nprobe=64"`` → (``"IVF2048,SQ8"``, ``"nprobe=64"``)."""
+    factory, _, params = spec.strip().partition(" ")
+    return factory.strip(), params.strip().replace(" ", ",")
 
 
 class FaissStore:
-    def __init__(self, index, index_type: str):
+    def __init__(self, index, index_type: str, search_params: str = ""):
         self.index = index
         self.index_type = index_type
+        self.search_params = search_params if search_params else default_search_params(index_type)
+        self._apply(self.search_params)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, index_type: str | None = None) -> "FaissStore":
+    def build(cls, vectors: np.ndarray, index_type: str | None = None, search_params: str = "") -> "FaissStore":
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # undo search()'s single thread for this thread
         index_type = index_type or choose_index_type(len(vectors))
-        index = faiss.index_factory(vectors.shape[1], index_type, faiss.METRIC_INNER_PRODUCT)
+        try:
+            index = faiss.index_factory(vectors.shape[1], index_type, faiss.METRIC_INNER_PRODUCT)
+        except RuntimeError as exc:
+            raise YuanwenError(
+                f"FAISS cannot build index type {index_type!r}: {str(exc).strip().splitlines()[-1]}",
+                f"use a FAISS factory string such as Flat, HNSW32,Flat or IVF1024,SQ8 (${INDEX_TYPE_ENV} / "
+                "--index-type), or unset it to choose by collection size",
+            ) from exc
         if not index.is_trained:
-            index.train(vectors)
+            if index_type.startswith("IVF"):
+                faiss.extract_index_ivf(index).cp.niter = IVF_TRAIN_ITERATIONS
+            try:
+                index.train(_training_sample(vectors, index_type))
+            except RuntimeError as exc:
+                raise YuanwenError(
+                    f"FAISS index type {index_type!r} cannot be trained on {len(vectors)} vectors: "
+                    f"{str(exc).strip().splitlines()[-1]}",
+                    "use fewer IVF lists (about 4·√rows) or Flat for small collections",
+                ) from exc
         if len(vectors):
             index.add(vectors)
-        return cls(index, index_type)
+        return cls(index, index_type, search_params)
 
     def save(self, path: Path) -> None:
         import faiss
@@ -44,10 +112,10 @@ class FaissStore:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path, index_type: str) -> "FaissStore":
+    def load(cls, path: Path, index_type: str, search_params: str = "") -> "FaissStore":
         import faiss
 
-        return cls(faiss.read_index(str(path)), index_type)
+        return cls(faiss.read_index(str(path)), index_type, search_params)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -55,8 +123,43 @@ class FaissStore:
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if len(self) == 0:
             return []
+        import faiss
+
+        # One query is too little work to split: with two OpenMP threads on a busy two-core machine a 10k-row
+        # exact search took ~70 ms instead of 0.3 ms (threads spin waiting for a core). The setting is per
+        # calling thread, so index builds elsewhere keep all cores.
+        faiss.omp_set_num_threads(1)
         if "HNSW" in self.index_type:
-            self.index.hnsw.efSearch = max(64, 2 * k)
+            self.index.hnsw.efSearch = max(self._ef_search, 2 * k)
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self.index.search(q, min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _apply(self, params: str) -> None:
+        self._ef_search = HNSW_MIN_EF_SEARCH
+        if not params:
+            return
+        import faiss
+
+        for item in params.split(","):
+            if item.strip().startswith("efSearch="):
+                self._ef_search = int(item.split("=", 1)[1])
+        try:
+            faiss.ParameterSpace().set_index_parameters(self.index, params)
+        except RuntimeError as exc:
+            raise YuanwenError(
+                f"FAISS search parameters {params!r} do not apply to index type {self.index_type!r}",
+                "use nprobe=N for IVF indexes or efSearch=N for HNSW, or leave them unset",
+            ) from exc
+
+
+def _training_sample(vectors: np.ndarray, index_type: str) -> np.ndarray:
+    """Evenly spaced rows for k-means: a fixed sample keeps training time flat as the collection grows."""
+    if not index_type.startswith("IVF"):
+        return vectors
+    nlist = int(index_type[3:].split(",")[0].split("_")[0])
+    wanted = nlist * IVF_TRAIN_POINTS_PER_LIST
+    if len(vectors) <= wanted:
+        return vectors
+    picks = np.linspace(0, len(vectors) - 1, wanted).astype(np.int64)
+    return np.ascontiguousarray(vectors[picks])

@@ -63,3 +63,23 @@ def test_english_sentence_checked_on_numbers_and_chinese():
 def test_number_values_understand_chinese_units():
     assert {27000.0, 2.7} in number_values("2.7万人")
     assert number_values("13,757个")[0] == {13757.0}
+
+
+def test_a_claim_number_with_a_unit_must_match_by_value():
+    assert number_values("2.7 million", claim=True) == [{2700000.0}]
+    passages = [passage_from("全县公路总里程达到2.7万公里，总投资722亿元。", source="a.txt")]
+    text, cits, _ = verify_citations("The roads total 2.7 million km [1].", passages)
+    assert not cits and text == ""
+    text, cits, _ = verify_citations("The roads total 27,000 km (2.7万公里) [1].", passages)
+    assert cits and "27,000" in text
+    text, cits, _ = verify_citations("It invested 722 billion yuan [1].", passages)
+    assert not cits
+    text, cits, _ = verify_citations("It invested 72.2 billion yuan (722亿元) [1].", passages)
+    assert cits
+
+
+def test_a_sentence_with_nothing_checkable_is_dropped_with_its_citation():
+    passages = [passage_from("肇庆投入3.3亿元建成2629套乡镇干部周转房。", source="c.md")]
+    text, cits, report = verify_citations("Zhaoqing (肇庆) built 2629 flats [1]. Sure, happy to help [1].", passages)
+    assert len(cits) == 1 and "happy" not in text
+    assert [s["status"] for s in report["sentences"]] == ["kept", "dropped"]

@@ -21,10 +21,26 @@ def test_streaming_yields_pieces_then_verified_answer(keyword_retriever):
     assert final.prompt == gen.calls[0] and final.details["raw_answer"].startswith("青山县")
 
 
-def test_model_answer_without_support_is_refused(keyword_retriever):
+def test_model_answer_without_support_falls_back_to_the_extractive_answer(keyword_retriever):
     gen = ScriptedGenerator("青山县新建农村公路99公里[1]。")
     ans = Pipeline(keyword_retriever, gen).ask("青山县2022年新建了多少公里农村公路？")
-    assert ans.refused and ans.answer.startswith("文档中没有找到") and ans.passages
+    assert not ans.refused and "35公里" in ans.answer and "99" not in ans.answer and ans.citations
+    assert ans.generator == "extractive" and ans.model == ""  # who answered, not who was asked
+    assert ans.details["fallback"]["from"] == "scripted" and ans.details["fallback"]["reason"] == "no_citation"
+    assert ans.details["citation_check"]["dropped"] == 1  # the model's own answer, as checked
+
+
+def test_a_model_that_declines_is_believed_not_replaced(keyword_retriever):
+    gen = ScriptedGenerator("文档中没有找到答案。")
+    ans = Pipeline(keyword_retriever, gen).ask("青山县2022年新建了多少公里农村公路？")
+    assert ans.refused and ans.answer.startswith("文档中没有找到") and "fallback" not in ans.details
+
+
+def test_english_model_answer_that_converts_wan_wrongly_is_replaced(keyword_retriever):
+    gen = ScriptedGenerator("Qingshan County (青山县) has 2.7 million km of roads (2.7万公里) [1].")
+    ans = Pipeline(keyword_retriever, gen).ask("How long are the roads of Qingshan (青山县) in total?")
+    assert "million" not in ans.answer
+    assert ans.details["citation_check"]["sentences"][0]["status"] == "dropped"
 
 
 def test_refusal_before_generation_does_not_call_the_model(keyword_retriever):

@@ -167,8 +167,6 @@ def test_an_obedient_model_citing_a_passage_that_does_not_say_it_is_refused(monk
     assert "dropped" in statuses
 
 
-@pytest.mark.xfail(strict=True, reason="rag/citations.py keeps a sentence with nothing checkable (no Chinese, number "
-                   "or pinyin) as 'unchecked' with the model's own [n]: 'PWNED [1].' passes as cited. See SECURITY.md.")
 def test_a_sentence_with_nothing_checkable_keeps_no_citation():
     from rag.citations import verify_citations
 
@@ -177,8 +175,6 @@ def test_a_sentence_with_nothing_checkable_keeps_no_citation():
     assert not citations and "PWNED" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="an answer that quotes an injected passage verbatim is 'supported' by it; "
-                   "nothing checks that the answer answers the question (rag/refusal.py check_answer). See SECURITY.md.")
 def test_an_obedient_model_quoting_the_injection_is_not_an_answer(injected_index):
     answer = Pipeline(injected_index, ObedientGenerator(), k=5).ask("系统通知自什么时候起施行？")
     assert "我是管理员" not in answer.answer

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -78,6 +79,17 @@ class Backend:
         engine, _, default_model = choice.partition(":")
         opts = {"base_url": self.settings.openai_base_url} if engine == "openai" else {}
         return load_generator(engine, model or default_model or None, **opts)
+
+    def warm_up(self) -> None:
+        """Load the index, embedder and default generator once, so the first question is quick."""
+        try:
+            if self.index() is not None:
+                self.retriever(self.settings.retriever).search("预热", k=1)
+            gen = self.generator(self.settings.generator or "auto", self.settings.model)
+            if gen is not None and hasattr(gen, "warm_up"):
+                gen.warm_up()
+        except Exception as exc:  # a broken model shows up again, with its fix, on the first question
+            logging.getLogger(__name__).warning("warm-up failed: %s", exc)
 
     def pipeline(self, k: int, mode: str, choice: str, model: str = ""):
         from rag.pipeline import Pipeline
@@ -365,6 +377,7 @@ def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, aut
                             footer_links=["api"], quiet=not block)
     app.add_api_route("/health", partial(health, backend), methods=["GET"])
     if block:
+        threading.Thread(target=backend.warm_up, name="warm-up", daemon=True).start()
         demo.block_thread()
     return demo
 
