@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rag.indexing import update_index
 from rag.metrics import compute_metrics, load_questions
+from rag.rerank import Reranker
 from rag.retrieval import Retriever
 from rag.runtime import get_embedder, open_index
 
@@ -45,7 +46,8 @@ class _MemoEmbedder:
         return np.stack([self._cache[t] for t in texts])
 
 
-def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = None) -> list[dict]:
+def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = None,
+            rerank: str | None = None) -> list[dict]:
     corpus, questions = SETS[name]
     index_dir = index_root / corpus.name if name.startswith("seed") else index_root / name
     t0 = time.perf_counter()
@@ -55,8 +57,10 @@ def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = N
     index = open_index(index_dir)
     embedder = _MemoEmbedder(get_embedder(index.manifest.embedder))
     rows = []
-    for mode in modes:
-        retriever = Retriever(index, embedder, mode=mode)
+    runs = [(mode, None) for mode in modes] + ([("hybrid+rerank", rerank)] if rerank else [])
+    for mode, reranker in runs:
+        retriever = Retriever(index, embedder, mode=mode.split("+")[0],
+                              reranker=Reranker(reranker) if reranker else None)
         results, lat = [], []
         for q in qs:
             t = time.perf_counter()
@@ -76,13 +80,14 @@ def main() -> None:
     ap.add_argument("--modes", default="hybrid,dense,bm25")
     ap.add_argument("--index-root", default=".yuanwen/bench", type=Path)
     ap.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    ap.add_argument("--rerank", default=None, help="also run hybrid + this cross-encoder (name or folder)")
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
           f"python {platform.python_version()}")
     print("| set | retriever | questions | hit@1 | hit@5 | hit@10 | MRR@10 | median query ms |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.sets.split(","):
-        for r in run_set(name, args.modes.split(","), args.index_root, args.limit):
+        for r in run_set(name, args.modes.split(","), args.index_root, args.limit, args.rerank):
             print(f"| {r['set']} | {r['mode']} | {r['questions']} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | "
                   f"{r['hit@10']:.3f} | {r['mrr@10']:.3f} | {r['p50_ms']:.1f} |", flush=True)
         print(f"<!-- {name}: {r['chunks']} chunks, indexed in {r['index_s']:.1f}s ({r['embedded']} embedded) -->",

@@ -33,6 +33,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 IndexOpt = Annotated[Optional[str], typer.Option("--index", help="index folder (default: yuanwen.toml, $YUANWEN_INDEX, .yuanwen/index)")]
 RetrieverOpt = Annotated[Optional[str], typer.Option("--retriever", help="dense | bm25 | hybrid (default hybrid)")]
+RerankOpt = Annotated[Optional[str], typer.Option("--rerank", help="cross-encoder name or folder to rerank with (optional)")]
 GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", help="auto | extractive | llamacpp | transformers | openai")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="GGUF path, HF model name/folder, or the server's model name")]
 
@@ -110,13 +111,14 @@ def search(
     index_dir: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", help="passages to return")] = 5,
     retriever: RetrieverOpt = None,
+    rerank: RerankOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ):
     """Retrieve the passages that best answer a question."""
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, retriever=retriever)
-    ret = get_retriever(s.index, mode=s.retriever)
+    s = _settings(index=index_dir, retriever=retriever, rerank=rerank)
+    ret = get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None)
     passages = ret.search(question, k=k)
     if as_json:
         translation = ret.translate(question)
@@ -168,6 +170,7 @@ def eval_(
     out_path: Annotated[Optional[Path], typer.Option("--out", help="write one JSON result per question")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
     retriever: RetrieverOpt = None,
+    rerank: RerankOpt = None,
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved per question (≥ 10 for the metrics)")] = 10,
@@ -176,9 +179,9 @@ def eval_(
     from .metrics import compute_metrics, load_questions
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, retriever=retriever, generator=generator, model=model)
+    s = _settings(index=index_dir, retriever=retriever, rerank=rerank, generator=generator, model=model)
     qs = load_questions(questions)
-    ret = get_retriever(s.index, mode=s.retriever)
+    ret = get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None)
     pipe = None if retrieval_only else _pipeline(ret, s, k=max(k, 10))
     results, latencies = [], []
     for q in qs:
@@ -234,6 +237,7 @@ def ask(
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
     retriever: RetrieverOpt = None,
+    rerank: RerankOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="print exactly what was sent to the model")] = False,
@@ -241,8 +245,8 @@ def ask(
     """Answer a question from the documents, with verified citations."""
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever, k=k)
-    pipe = _pipeline(get_retriever(s.index, mode=s.retriever), s)
+    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank, k=k)
+    pipe = _pipeline(get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None), s)
     if as_json:
         ans = pipe.ask(question)
         data = ans.to_json()
@@ -305,12 +309,13 @@ def chat(
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
     retriever: RetrieverOpt = None,
+    rerank: RerankOpt = None,
 ):
     """Multi-turn chat in the terminal (empty line or Ctrl-D to quit)."""
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever)
-    pipe = _pipeline(get_retriever(s.index, mode=s.retriever), s)
+    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank)
+    pipe = _pipeline(get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None), s)
     history: list[dict] = []
     out.print("原文 yuanwen — ask about your documents (empty line to quit)")
     while True:

@@ -5,6 +5,7 @@
     index = ".yuanwen/index"
     embedder = "multilingual-e5-small"
     retriever = "hybrid"
+    rerank = ""               # optional cross-encoder (name or folder), e.g. BAAI/bge-reranker-base
     k = 5
     generator = "auto"        # auto | extractive | llamacpp | transformers | openai
     model = ""                # GGUF path, HF name/folder, or the server's model name
@@ -26,6 +27,7 @@ _ENV = {
     "index": "YUANWEN_INDEX",
     "embedder": "YUANWEN_EMBEDDER",
     "retriever": "YUANWEN_RETRIEVER",
+    "rerank": "YUANWEN_RERANK",
     "generator": "YUANWEN_GENERATOR",
     "model": "YUANWEN_MODEL",
     "openai_base_url": "YUANWEN_OPENAI_BASE_URL",
@@ -37,6 +39,7 @@ class Settings:
     index: str = DEFAULT_INDEX_DIR
     embedder: str = ""  # empty: the index's own embedder, else the default one
     retriever: str = "hybrid"
+    rerank: str = ""  # cross-encoder name or folder; empty = no reranking (none ships offline)
     k: int = 5
     generator: str = "auto"
     model: str = ""

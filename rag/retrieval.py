@@ -48,7 +48,7 @@ class Retriever:
     """``search(query, k)`` → passages ranked best first."""
 
     def __init__(self, index: Index, embedder=None, *, mode: str = DEFAULT_MODE,
-                 fusion: FusionConfig | None = None, crosslingual: str = "auto"):
+                 fusion: FusionConfig | None = None, crosslingual: str = "auto", reranker=None):
         if mode not in MODES:
             raise YuanwenError(f"unknown retriever '{mode}'", f"choose one of: {', '.join(MODES)}")
         if crosslingual not in CROSSLINGUAL:
@@ -63,6 +63,7 @@ class Retriever:
         self.mode = mode
         self.fusion = fusion or FusionConfig()
         self.crosslingual = crosslingual
+        self.reranker = reranker  # optional rag.rerank.Reranker
         self.last_timings: dict[str, float] = {}
 
     # -- cross-lingual path -----------------------------------------------------------
@@ -157,7 +158,13 @@ class Retriever:
         else:
             scores = self._fuse(qvec, bm25_all, details)
         order = sorted(scores, key=lambda r: (-scores[r], r))
-        return self._passages(order, scores, details, k)
+        if self.reranker is None:
+            return self._passages(order, scores, details, k)
+        t3 = time.perf_counter()
+        head = self._passages(order, scores, details, max(k, self.reranker.candidates))
+        passages = self.reranker.rerank(query, head, k)
+        self.last_timings["rerank_ms"] = (time.perf_counter() - t3) * 1e3
+        return passages
 
     def _fuse(self, qvec: np.ndarray, bm25_all: np.ndarray, details: dict[int, dict]) -> dict[int, float]:
         """Weighted sum of per-query z-scores of the dense and BM25 signals."""

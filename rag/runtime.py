@@ -37,8 +37,12 @@ def get_embedder(name: str | None = None):
     return load_embedder(name or None)
 
 
-def get_retriever(directory: str | Path, *, mode: str = DEFAULT_MODE, embedder: str | None = None) -> Retriever:
-    """A retriever over the live index, with the embedder the index was built with."""
+def get_retriever(directory: str | Path, *, mode: str = DEFAULT_MODE, embedder: str | None = None,
+                  rerank: str | None = None) -> Retriever:
+    """A retriever over the live index, with the embedder the index was built with
+    (and, when ``rerank`` names a cross-encoder, a reranking stage)."""
+    from .rerank import Reranker
+
     index = open_index(directory, embedder=embedder or None)
     emb = get_embedder(index.manifest.embedder) if mode != "bm25" else None
-    return Retriever(index, emb, mode=mode)
+    return Retriever(index, emb, mode=mode, reranker=Reranker(rerank) if rerank else None)
