@@ -72,7 +72,8 @@ def real_vectors(index_dir: str) -> tuple[np.ndarray, np.ndarray]:
     return vectors[order[N_QUERIES:]], vectors[order[:N_QUERIES]]
 
 
-def run(sizes: list[int], *, hnsw_max_rows: int, nprobes: list[int], real_index: str | None = None) -> list[dict]:
+def run(sizes: list[int], *, hnsw_max_rows: int, nprobes: list[int], real_index: str | None = None,
+        lists: int | None = None, ef_searches: tuple[int, ...] = (64,)) -> list[dict]:
     import faiss
 
     from rag.vectorstore import FaissStore, choose_index_type, default_search_params, ivf_lists
@@ -93,7 +94,7 @@ def run(sizes: list[int], *, hnsw_max_rows: int, nprobes: list[int], real_index:
         default_type = choose_index_type(n)
         rows.append(_row(label, n, "Flat", "", 0.0, exact, queries, truth, default_type))
         del exact
-        ivf = f"IVF{ivf_lists(n)},SQ8"
+        ivf = f"IVF{lists or ivf_lists(n)},SQ8"
         started = time.perf_counter()
         store = FaissStore.build(vectors, ivf)
         build_s = time.perf_counter() - started
@@ -109,8 +110,11 @@ def run(sizes: list[int], *, hnsw_max_rows: int, nprobes: list[int], real_index:
         if n <= hnsw_max_rows:
             started = time.perf_counter()
             store = FaissStore.build(vectors, "HNSW32,Flat")
-            rows.append(_row(label, n, "HNSW32,Flat", "efSearch=64", time.perf_counter() - started, store, queries,
-                             truth, default_type))
+            build_s = time.perf_counter() - started
+            for ef in ef_searches:
+                store._ef_search = ef
+                rows.append(_row(label, n, "HNSW32,Flat", f"efSearch={ef}", build_s, store, queries, truth,
+                                 default_type))
             del store
         del vectors
     return rows
@@ -144,10 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nprobes", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--hnsw-max-rows", type=int, default=100_000,
                         help="skip HNSW above this size (its build takes long on two cores)")
+    parser.add_argument("--ivf-lists", type=int, help="IVF list count (default: rag.vectorstore.ivf_lists)")
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[64])
     parser.add_argument("--real-index", help="also measure on the vectors of this built index (200 held out)")
     parser.add_argument("--json", action="store_true", help="print only JSON lines")
     args = parser.parse_args(argv)
-    rows = run(args.sizes, hnsw_max_rows=args.hnsw_max_rows, nprobes=args.nprobes, real_index=args.real_index)
+    rows = run(args.sizes, hnsw_max_rows=args.hnsw_max_rows, nprobes=args.nprobes, real_index=args.real_index,
+               lists=args.ivf_lists, ef_searches=tuple(args.ef_search))
     if not args.json:
         print(markdown(rows))
     return 0

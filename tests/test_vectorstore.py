@@ -29,10 +29,10 @@ def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
 def test_exact_up_to_threshold_then_ivf(monkeypatch):
     monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
     assert choose_index_type(0) == choose_index_type(EXACT_MAX_ROWS) == "Flat"
-    assert choose_index_type(1_000_000) == "IVF2048,SQ8"
+    assert choose_index_type(1_000_000) == "IVF4096,SQ8"
     assert choose_index_type(EXACT_MAX_ROWS + 1).startswith("IVF")
-    assert ivf_lists(1_000_000) == 2048 and ivf_lists(10) == 16
-    assert default_search_params("IVF2048,SQ8") == "nprobe=64"
+    assert ivf_lists(1_000_000) == 4096 and ivf_lists(10) == 16
+    assert default_search_params("IVF4096,SQ8") == "nprobe=256"
     assert default_search_params("HNSW32,Flat") == "efSearch=64"
     assert default_search_params("Flat") == ""
 
