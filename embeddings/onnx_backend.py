@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.base import PrefixedEmbedder
 from embeddings.registry import ModelSpec
 
 FP32_FILE = "model.onnx"
@@ -119,7 +120,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path, *, per_channel: bool = True,
     return int8_path
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(PrefixedEmbedder):
     """Embeds with an ONNX Runtime session over an exported folder, adding the spec's prefixes.
 
     Texts are tokenised together, sorted by token count and run in batches capped by tokens as well as rows, so
@@ -150,18 +151,6 @@ class OnnxEmbedder:
         self.session = ort.InferenceSession(
             str(self.folder / model_file), sess_options=options, providers=["CPUExecutionProvider"]
         )
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed([self.spec.query_prefix + text for text in texts], batch_size=16, progress=None)
-
-    def embed_passages(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = 16,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        return self._embed([self.spec.passage_prefix + text for text in texts], batch_size, progress)
 
     def _embed(self, texts: list[str], batch_size: int, progress: Callable[[int], None] | None) -> np.ndarray:
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.base import PrefixedEmbedder
 from embeddings.registry import ModelSpec
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(PrefixedEmbedder):
     """Embeds with a loaded `SentenceTransformer`, adding the spec's prefixes.
 
     Passages are embedded longest first in fixed-size batches, so each batch pads to similar lengths (on a CPU,
@@ -37,18 +38,6 @@ class SentenceTransformerEmbedder:
     def from_hub(cls, name: str, spec: ModelSpec, *, device: str = "cpu") -> SentenceTransformerEmbedder:
         """Load a hub model from the local Hugging Face cache, downloading it when online."""
         return cls(_load_sentence_transformer(name, device=device, local_files_only=False), spec)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed([self.spec.query_prefix + text for text in texts], batch_size=16, progress=None)
-
-    def embed_passages(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = 16,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        return self._embed([self.spec.passage_prefix + text for text in texts], batch_size, progress)
 
     def _embed(self, texts: list[str], batch_size: int, progress: Callable[[int], None] | None) -> np.ndarray:
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
