@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
-LLAMA_CPP := llama-cpp-python==0.3.36
+LLAMA_CPP := llama-cpp-python[server]==0.3.36
 
 .PHONY: demo test test-fast setup llm browser index-demo serve bench clean
 
@@ -37,8 +37,8 @@ $(VENV)/.embedder: $(VENV)/.installed
 ## make llm: llama-cpp-python (compiled once, then from pip's wheel cache) + the offline Qwen2.5 GGUF
 llm: $(VENV)/.llm
 $(VENV)/.llm: $(VENV)/.installed
-	$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
-	  CMAKE_ARGS="-DGGML_NATIVE=ON" $(BIN)/pip install --disable-pip-version-check $(LLAMA_CPP)
+	$(BIN)/python -c "import llama_cpp.server.app" 2>/dev/null || \
+	  CMAKE_ARGS="-DGGML_NATIVE=ON" $(BIN)/pip install --disable-pip-version-check '$(LLAMA_CPP)'
 	$(BIN)/python -m rag.generation.offline_models install default
 	$(BIN)/python -m rag.generation.offline_models install smollm2-135m
 	touch $@

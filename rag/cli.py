@@ -225,7 +225,8 @@ def _pipeline(retriever, s, k: int | None = None):
     from .generation import load_generator
     from .pipeline import Pipeline
 
-    gen = None if s.generator == "extractive" else load_generator(s.generator, s.model or None)
+    opts = {"base_url": s.openai_base_url} if s.generator == "openai" else {}
+    gen = None if s.generator == "extractive" else load_generator(s.generator, s.model or None, **opts)
     return Pipeline(retriever, gen, k=k or s.k)
 
 
