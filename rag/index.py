@@ -40,6 +40,7 @@ from .vectorstore import FaissStore
 FORMAT_VERSION = 1
 TOKENIZER = "jieba-search-v1"
 KEEP_OLD_VERSIONS = 1
+VECTOR_STORE_ENV = "YUANWEN_VECTOR_STORE"
 SCORE_SAMPLE = 2048  # vectors sampled to estimate a query's dense score distribution
 
 
@@ -51,6 +52,7 @@ class Manifest:
     metric: str = "inner_product"
     faiss_index_type: str = ""  # empty until written: chosen by collection size (rag.vectorstore)
     faiss_search_params: str = ""  # FAISS ParameterSpace string used at query time, e.g. "nprobe=64"
+    vector_store: str = ""  # "faiss" (default) or "milvus"; empty until written ($YUANWEN_VECTOR_STORE)
     tokenizer: str = TOKENIZER
     n_documents: int = 0
     n_chunks: int = 0
@@ -127,8 +129,13 @@ class Index:
         try:
             docstore = DocStore(version_dir / "docstore.sqlite")
             n = docstore.count()
-            vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type or "Flat",
-                                      manifest.faiss_search_params)
+            if manifest.vector_store == "milvus":
+                from .milvus_store import MilvusStore
+
+                vectors = MilvusStore.load(version_dir / "milvus.json")
+            else:
+                vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type or "Flat",
+                                          manifest.faiss_search_params)
             keywords = KeywordIndex.load(version_dir / "bm25")
             # Memory-mapped: only the header is read, but a truncated file fails here, not in the first search.
             vector_rows = np.load(version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r").shape
@@ -143,8 +150,8 @@ class Index:
         if vector_rows != (n, manifest.dim):
             raise CorruptIndexError(f"index at {directory} is inconsistent (vectors.npy holds {vector_rows}, "
                                     f"expected ({n}, {manifest.dim}))", _rebuild_hint(directory))
-        if vectors.index.d != manifest.dim:
-            raise CorruptIndexError(f"index at {directory} has vectors of dim {vectors.index.d}, manifest "
+        if vectors.dim != manifest.dim:
+            raise CorruptIndexError(f"index at {directory} has vectors of dim {vectors.dim}, manifest "
                                     f"says {manifest.dim}", _rebuild_hint(directory))
         return cls(directory, version_dir, manifest, docstore, vectors, keywords)
 
@@ -225,7 +232,8 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
                   chunks: list[ChunkRecord], vectors: np.ndarray) -> Path:
     """Write a complete new version beside the live one, then make it live atomically."""
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    # Sortable to the nanosecond, so pruning always keeps the newest versions.
+    name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}-{uuid.uuid4().hex[:4]}"
     tmp = directory / f".tmp-{name}"
     tmp.mkdir()
     try:
@@ -233,12 +241,23 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         manifest.n_chunks = len(chunks)
         manifest.updated_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), manifest.dim)
-        store = FaissStore.build(vectors, manifest.faiss_index_type or None, manifest.faiss_search_params)
-        manifest.faiss_index_type = store.index_type
-        manifest.faiss_search_params = store.search_params
+        manifest.vector_store = manifest.vector_store or os.environ.get(VECTOR_STORE_ENV, "faiss")
+        if manifest.vector_store == "milvus":
+            from .milvus_store import MilvusStore, collection_name, default_uri
+
+            store = MilvusStore.build(vectors, uri=default_uri(directory), collection=collection_name(name),
+                                      token=os.environ.get("YUANWEN_MILVUS_TOKEN", ""))
+            store.save(tmp / "milvus.json")
+            manifest.faiss_index_type = manifest.faiss_search_params = ""
+        elif manifest.vector_store == "faiss":
+            store = FaissStore.build(vectors, manifest.faiss_index_type or None, manifest.faiss_search_params)
+            manifest.faiss_index_type = store.index_type
+            manifest.faiss_search_params = store.search_params
+            store.save(tmp / "faiss.index")
+        else:
+            raise YuanwenError(f"unknown vector store '{manifest.vector_store}'", "choose faiss or milvus")
         write_docstore(tmp / "docstore.sqlite", documents, chunks)
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        store.save(tmp / "faiss.index")
         KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
         _write_collection_terms(directory, tmp, chunks)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
@@ -274,12 +293,22 @@ def _prune(directory: Path, keep: Path) -> None:
     """Remove old versions and leftovers of killed writers, keeping the newest few."""
     versions = sorted(p for p in directory.glob("v-*") if p.is_dir() and p != keep)
     for old in versions[: max(0, len(versions) - KEEP_OLD_VERSIONS)]:
+        _drop_external(old)
         shutil.rmtree(old, ignore_errors=True)
     for junk in list(directory.glob(".tmp-v-*")) + list(directory.glob(".CURRENT-*")):
         if junk.is_dir():
+            _drop_external(junk)
             shutil.rmtree(junk, ignore_errors=True)
         else:
             junk.unlink(missing_ok=True)
+
+
+def _drop_external(version_dir: Path) -> None:
+    """A version whose vectors live in Milvus takes its collection with it."""
+    if (version_dir / "milvus.json").exists():
+        from .milvus_store import MilvusStore
+
+        MilvusStore.drop(version_dir / "milvus.json")
 
 
 def _fsync(path: Path) -> None:

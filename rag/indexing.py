@@ -10,6 +10,7 @@ previous index untouched.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from .chunking import chunk_document, content_hash
 from .docstore import ChunkRecord, DocumentRecord
 from .documents import load_documents
 from .errors import CorruptIndexError, IndexMismatchError, YuanwenError
-from .index import Index, Manifest, index_exists, write_lock, write_version
+from .index import VECTOR_STORE_ENV, Index, Manifest, index_exists, write_lock, write_version
 from .schema import Document
 from .tokenize import tokenize
 
@@ -176,6 +177,8 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         vectors = np.stack([known[c.content_hash] for c in chunks]) if chunks else np.zeros((0, dim), np.float32)
         manifest = Manifest(embedder=embedder.name, dim=dim,
                             chunking={"target_chars": 300, "max_chars": 500, "overlap_chars": 50, "title_in_embedding": True})
+        if old is not None and not os.environ.get(VECTOR_STORE_ENV):
+            manifest.vector_store = old.manifest.vector_store  # an index stays on the store it was built on
         if progress:
             progress("writing index", 0, 1)
         write_version(index_dir, manifest, documents, chunks, vectors)

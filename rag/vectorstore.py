@@ -117,6 +117,10 @@ class FaissStore:
 
         return cls(faiss.read_index(str(path)), index_type, search_params)
 
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
