@@ -10,11 +10,13 @@ search); every retriever then answers the same questions over the same index.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
 from pathlib import Path
 
+from rag.index import VECTOR_STORE_ENV
 from rag.indexing import update_index
 from rag.metrics import compute_metrics, load_questions
 from rag.rerank import Reranker
@@ -47,11 +49,20 @@ class _MemoEmbedder:
 
 
 def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = None,
-            rerank: str | None = None) -> list[dict]:
+            rerank: str | None = None, store: str = "faiss") -> list[dict]:
     corpus, questions = SETS[name]
     index_dir = index_root / corpus.name if name.startswith("seed") else index_root / name
+    if store != "faiss":
+        index_dir = index_dir.with_name(f"{index_dir.name}-{store}")
     t0 = time.perf_counter()
-    report = update_index([corpus], index_dir)
+    previous = os.environ.get(VECTOR_STORE_ENV)
+    os.environ[VECTOR_STORE_ENV] = store
+    try:
+        report = update_index([corpus], index_dir)
+    finally:
+        os.environ.pop(VECTOR_STORE_ENV)
+        if previous is not None:
+            os.environ[VECTOR_STORE_ENV] = previous
     index_seconds = time.perf_counter() - t0
     qs = load_questions(questions)[:limit]
     index = open_index(index_dir)
@@ -68,7 +79,7 @@ def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = N
             lat.append(time.perf_counter() - t)
             results.append({"qid": q.qid, "passages": [p.to_json() for p in passages]})
         m = compute_metrics(qs, results)
-        rows.append({"set": name, "mode": mode, "questions": len(qs), **{k: m.get(k, 0.0) for k in
+        rows.append({"set": name, "mode": mode, "store": store, "questions": len(qs), **{k: m.get(k, 0.0) for k in
                      ("hit@1", "hit@5", "hit@10", "mrr@10")}, "p50_ms": statistics.median(lat) * 1e3,
                      "index_s": index_seconds, "chunks": report.chunks, "embedded": report.embedded})
     return rows
@@ -80,18 +91,20 @@ def main() -> None:
     ap.add_argument("--modes", default="hybrid,dense,bm25")
     ap.add_argument("--index-root", default=".yuanwen/bench", type=Path)
     ap.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    ap.add_argument("--vector-stores", default="faiss", help="e.g. faiss,milvus: the same sets on each store")
     ap.add_argument("--rerank", default=None, help="also run hybrid + this cross-encoder (name or folder)")
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
           f"python {platform.python_version()}")
-    print("| set | retriever | questions | hit@1 | hit@5 | hit@10 | MRR@10 | median query ms |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name in args.sets.split(","):
-        for r in run_set(name, args.modes.split(","), args.index_root, args.limit, args.rerank):
-            print(f"| {r['set']} | {r['mode']} | {r['questions']} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | "
-                  f"{r['hit@10']:.3f} | {r['mrr@10']:.3f} | {r['p50_ms']:.1f} |", flush=True)
-        print(f"<!-- {name}: {r['chunks']} chunks, indexed in {r['index_s']:.1f}s ({r['embedded']} embedded) -->",
-              flush=True)
+    print("| set | store | retriever | questions | hit@1 | hit@5 | hit@10 | MRR@10 | median query ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for store in args.vector_stores.split(","):
+        for name in args.sets.split(","):
+            for r in run_set(name, args.modes.split(","), args.index_root, args.limit, args.rerank, store):
+                print(f"| {r['set']} | {store} | {r['mode']} | {r['questions']} | {r['hit@1']:.3f} | "
+                      f"{r['hit@5']:.3f} | {r['hit@10']:.3f} | {r['mrr@10']:.3f} | {r['p50_ms']:.1f} |", flush=True)
+            print(f"<!-- {name} on {store}: {r['chunks']} chunks, indexed in {r['index_s']:.1f}s "
+                  f"({r['embedded']} embedded) -->", flush=True)
 
 
 if __name__ == "__main__":
