@@ -95,6 +95,7 @@ class Index:
         self.vectors = vectors
         self.keywords = keywords
         self._sample: np.ndarray | None = None
+        self._mapped: np.ndarray | None = None
         self._terms = None
         self._term_texts: list[str] | None = None
 
@@ -185,9 +186,15 @@ class Index:
             if self._sample is None:
                 n = len(self)
                 picks = np.unique(np.linspace(0, n - 1, min(SCORE_SAMPLE, n)).astype(np.int64))
-                self._sample = np.ascontiguousarray(self.vectors_array(mmap=True)[picks], dtype=np.float32)
+                self._sample = np.ascontiguousarray(self._mapped_vectors()[picks], dtype=np.float32)
             return self._sample @ query_vector
-        return np.asarray(self.vectors_array(mmap=True)[np.asarray(rows, dtype=np.int64)] @ query_vector)
+        return np.asarray(self._mapped_vectors()[np.asarray(rows, dtype=np.int64)] @ query_vector)
+
+    def _mapped_vectors(self) -> np.ndarray:
+        """vectors.npy memory-mapped once per loaded version, not reopened on every query."""
+        if self._mapped is None:
+            self._mapped = self.vectors_array(mmap=True)
+        return self._mapped
 
     @property
     def collection_terms(self):

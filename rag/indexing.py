@@ -18,7 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from .chunking import chunk_document, content_hash
+from .chunking import (DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, DEFAULT_TARGET_CHARS, chunk_document,
+                       content_hash)
 from .docstore import ChunkRecord, DocumentRecord
 from .documents import load_documents
 from .errors import CorruptIndexError, IndexMismatchError, YuanwenError
@@ -176,7 +177,8 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         dim = embedder.dim
         vectors = np.stack([known[c.content_hash] for c in chunks]) if chunks else np.zeros((0, dim), np.float32)
         manifest = Manifest(embedder=embedder.name, dim=dim,
-                            chunking={"target_chars": 300, "max_chars": 500, "overlap_chars": 50, "title_in_embedding": True})
+                            chunking={"target_chars": DEFAULT_TARGET_CHARS, "max_chars": DEFAULT_MAX_CHARS,
+                                      "overlap_chars": DEFAULT_OVERLAP_CHARS, "title_in_embedding": True})
         if old is not None and not os.environ.get(VECTOR_STORE_ENV):
             manifest.vector_store = old.manifest.vector_store  # an index stays on the store it was built on
         if progress:
