@@ -7,7 +7,8 @@ what the sentence says. Each answer sentence is compared with each passage:
 - numbers must match exactly (by value: "9.5" = "9.50", "2.7万" = "27,000"), a sentence
   with a number the passage lacks is not supported by it, however similar the words;
 - sentences in another language are checked on what can be checked across languages:
-  numbers, Chinese written in them ("Ruyuan (乳源)") and pinyin names ("Ruyuan").
+  numbers, Chinese written in them ("Ruyuan (乳源)") and pinyin names ("Ruyuan"); like
+  numbers, every Chinese run they quote must be in the passage.
 A citation that does not support its sentence is removed; a sentence is re-cited to the
 passage that supports it best; a sentence no passage supports, or with nothing checkable in
 it, is dropped (and reported).
@@ -37,6 +38,7 @@ _NUMBER_WITH_UNIT = re.compile(
     r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万亿|亿|万|千|thousand|million|billion|k\b)?", re.IGNORECASE
 )
 _MULTIPLIER = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "千": 1e3, "thousand": 1e3, "k": 1e3, "million": 1e6, "billion": 1e9}
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 _TRAILING = "，,；;：:。.!！?？ "
 
 
@@ -172,12 +174,21 @@ def support(claim: str, passage: Passage) -> _Support:
             default=(0.0, 0, len(text)),
         )
         return _Support(*best)
+    # Chinese a cross-lingual claim quotes ("South China Agricultural University (华南农业大学)")
+    # is checked like its numbers: each run must be in the passage, or the claim is about
+    # another one, however many of its names this passage shares.
+    passage_grams = bigrams(normalize(text))
+    for run in _CJK_RUN.findall(claim_norm):
+        grams = bigrams(run)
+        if len(grams & passage_grams) / len(grams) < SUPPORT_THRESHOLD:
+            a, b = windows[0] if windows else (0, len(text))
+            return _Support(0.0, a, b)
     return _cross_lingual_support(claim_norm, claim_numbers, text, windows)
 
 
 def _cross_lingual_support(claim: str, claim_numbers: list[set[float]], text: str, windows) -> _Support:
     """Numbers, embedded Chinese and pinyin names are all that can be compared across languages."""
-    cjk_runs = re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}", claim)
+    cjk_runs = _CJK_RUN.findall(claim)
     words = [w for w in re.findall(r"[a-z]{4,}", claim)]
     if not claim_numbers and not cjk_runs and not words:
         return _Support(None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.language import clause_spans, detect_language, has_cjk, sentence_spans
@@ -52,6 +53,7 @@ _UNKNOWN_TERM_IDF = 12.0
 _TYPE_BONUS = 0.3
 _UNIT_BONUS = 0.15
 _MAX_CLAUSES = 3
+_COUNTED_REACH = 8  # characters around a number where the counted thing may be named ("115个村级党组织")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,16 @@ class QuestionAnalysis:
     asks: int  # how many things are asked ("多少…排第几" → 2)
     unit: str = ""  # the measure word asked for: "多少亩" → "亩"
     ordinal: bool = False  # "排第几": an ordinal ("第二") is an answer
+    # A translated term → every document-language word that counts as it (its pooled senses).
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Translated names (pinyin "Ruyuan" → 乳源): the surest part of a translation, so a passage
+    # that lacks one is about something else.
+    names: tuple[str, ...] = ()
+    # Translated role words of a "who"/"name of the secretary" question (书记): the name
+    # given must be the holder's, so it has to stand beside one.
+    roles: tuple[str, ...] = ()
+    # What "how many …" counts, translated ("companies" → 企业, 公司): a number beside it answers.
+    counted: tuple[str, ...] = ()
 
     @property
     def total_weight(self) -> float:
@@ -111,20 +123,39 @@ def term_weight(term: str) -> float:
     return idf.get(term, _UNKNOWN_TERM_IDF)
 
 
-def analyse_question(question: str, extra_terms: tuple[str, ...] = ()) -> QuestionAnalysis:
+def analyse_question(question: str, extra_terms: tuple[str, ...] = (), term_groups: Sequence = ()) -> QuestionAnalysis:
     """Content terms (with weights), numbers and answer type of ``question``.
 
-    ``extra_terms`` (e.g. a cross-lingual retriever's translated query terms) are added
-    as content terms, so an English question can be matched against Chinese passages.
+    ``extra_terms`` are added as content terms. ``term_groups`` — a cross-lingual question's
+    translated terms (rag.crosslingual ``TermGroup``s: English words, Chinese alternatives,
+    kind) — become one term each, met by any of its alternatives and weighted as one word, so
+    an English question is matched against Chinese passages the way a Chinese one is; the
+    English words they translate are dropped.
     """
     language = detect_language(question)
+    translated = {w for group in term_groups for w in tokenize(group.source)}
     terms: dict[str, float] = {}
+    alternatives: dict[str, tuple[str, ...]] = {}
     for term in list(tokenize(question)) + [normalize(t) for t in extra_terms]:
-        if term in QUESTION_WORDS or (len(term) == 1 and not term.isdigit()):
+        if term in QUESTION_WORDS or (len(term) == 1 and not term.isdigit()) or term in translated:
             continue
         if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():
             continue
         terms[term] = term_weight(term) if (language == "zh" or has_cjk(term) or term.isdigit()) else 1.0
+    names, roles = [], []
+    for group in term_groups:
+        if all(w in QUESTION_WORDS for w in tokenize(group.source)):
+            continue  # "name" in "what is the name of" asks for a name; it is no topic
+        alts = tuple(dict.fromkeys(normalize(t) for t in group.alternatives))
+        if not alts:
+            continue
+        key = alts[0]
+        terms[key] = max(terms.get(key, 0.0), term_weight(key))
+        alternatives[key] = tuple(dict.fromkeys(alternatives.get(key, ()) + alts))
+        if group.kind == "pinyin":
+            names.append(key)
+        elif _PERSON_ROLES_EN.intersection(tokenize(group.source)):
+            roles.append(key)
     numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in _NUMBER.finditer(normalize(question))))
     answer_type, asks = _answer_type(question, language)
     q = normalize(question)
@@ -133,14 +164,38 @@ def analyse_question(question: str, extra_terms: tuple[str, ...] = ()) -> Questi
         question, language, terms, numbers, answer_type, asks,
         unit=unit.group(1) if unit else ("元" if "多少钱" in q else ""),
         ordinal=bool(re.search(r"第几|排名|名次", q)),
+        alternatives=alternatives,
+        names=tuple(names),
+        roles=tuple(roles),
+        counted=_counted(question, term_groups),
     )
 
 
 def has_unit(analysis: QuestionAnalysis, text: str) -> bool:
-    """A number followed by the measure word the question asks for ("260亩" for "多少亩")."""
-    if not analysis.unit:
-        return False
-    return bool(re.search(r"[\d一二三四五六七八九十两百千万]\s*(?:[余多]|万|亿)?\s*" + analysis.unit, text))
+    """A number followed by the measure word the question asks for ("260亩" for "多少亩"), or
+    beside the translation of what a cross-lingual question counts ("47家企业" for "how many
+    companies")."""
+    if analysis.unit:
+        return bool(re.search(r"[\d一二三四五六七八九十两百千万]\s*(?:[余多]|万|亿)?\s*" + analysis.unit, text))
+    if analysis.counted:
+        for m in _NUMBER.finditer(text):
+            if m.group().replace(",", "") in analysis.numbers:
+                continue
+            near = text[max(0, m.start() - _COUNTED_REACH) : m.end() + _COUNTED_REACH]
+            if any(a in near for a in analysis.counted):
+                return True
+    return False
+
+
+def _counted(question: str, term_groups: Sequence) -> tuple[str, ...]:
+    """The translations of what "how many …" counts: the first term group after it."""
+    m = re.search(r"\bhow (?:many|much)\b", question, re.IGNORECASE)
+    if not m:
+        return ()
+    lowered = question.lower()
+    after = [(lowered.find(g.source.split()[0].lower(), m.end()), g) for g in term_groups if g.kind == "dictionary"]
+    after = [(pos, g) for pos, g in after if pos >= 0]
+    return tuple(normalize(a) for a in min(after, key=lambda t: t[0])[1].alternatives) if after else ()
 
 
 def _answer_type(question: str, language: str) -> tuple[str, int]:
@@ -209,7 +264,7 @@ def term_hits(analysis: QuestionAnalysis, text: str) -> frozenset:
     hits = set()
     pinyin = None
     for term in analysis.terms:
-        if term in norm:
+        if term in norm or any(a in norm for a in analysis.alternatives.get(term, ())):
             hits.add(term)
         elif not has_cjk(term) and term.isalpha():
             if pinyin is None:
@@ -325,7 +380,7 @@ class ExtractiveAnswerer:
         for c in sorted(chosen, key=lambda c: (c.passage, c.start)):
             piece = passages[c.passage].text[c.start : c.end].rstrip("，,；;：:。.!！?？")
             pieces.append(f"{piece}[{c.passage + 1}]")
-        text = "；".join(pieces) + "。"
+        text = "。".join(pieces) + "。"  # one sentence per piece: each is checked against its own passage
         if analysis.language != "zh":
             text = ENGLISH_QUOTE_PREFIX + text
         return text

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from rag.citations import verify_citations
 from rag.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer, analyse_question
@@ -36,18 +36,15 @@ class Pipeline:
         k: int = 5,
         context_passages: int = CONTEXT_PASSAGES,
         max_tokens: int = 256,
-        query_terms: Callable[[str], list[str]] | None = None,
     ):
-        """``query_terms``: optional translation of a question into document-language terms,
-        used to match an English question's terms against Chinese passages in the refusal and
-        extractive checks; by default the retriever's own (``retriever.translate``, see
+        """An English question's terms meet Chinese passages in the refusal and extractive
+        checks through the retriever's own translation (``retriever.translate``, see
         rag/crosslingual), when it has one."""
         self.retriever = retriever
         self.generator = generator
         self.k = k
         self.context_passages = context_passages
         self.max_tokens = max_tokens
-        self.query_terms = query_terms
         self._extractive = ExtractiveAnswerer()
 
     @property
@@ -84,11 +81,11 @@ class Pipeline:
         # An LLM reads only the top few (prompt length is time to first token); the extractive
         # answerer costs nothing per passage, so it looks at all k.
         context = passages[: self.context_passages] if self.generator is not None else passages
-        translated = self._translated(query, context)
-        analysis = analyse_question(query, extra_terms=translated)
+        senses, shown = self._translation(query, context)
+        analysis = analyse_question(query, term_groups=senses)
         details: dict = {}
-        if translated:
-            details["translated_terms"] = list(translated)
+        if shown:
+            details["translated_terms"] = shown
 
         def finish(text: str, refused: bool, citations=(), prompt=None, decision=None, report=None,
                    generator: str | None = None) -> Answer:
@@ -173,19 +170,22 @@ class Pipeline:
         """The extractive answer over ``passages``, verified like any other."""
         return verify_citations(self._extractive_raw(query, passages, analysis), passages)
 
-    def _translated(self, query: str, passages: list[Passage] = ()) -> tuple[str, ...]:
-        """Document-language terms of a question in another language: ``query_terms`` if given,
-        else the retriever's translation with each English term's sense chosen by the passages."""
+    def _translation(self, query: str, passages: list[Passage] = ()) -> tuple[list, list[str]]:
+        """A question in another language than the documents: its translated term groups
+        (rag/crosslingual), each led by the sense the top passages use, and the terms to show
+        (phrases the passages hold included); nothing for a question in the documents'
+        language or a retriever without translation."""
         if detect_language(query) == "zh":
-            return ()
-        if self.query_terms is not None:
-            return tuple(self.query_terms(query))
+            return [], []
         translate = getattr(self.retriever, "translate", None)
         xq = translate(query) if callable(translate) else None
-        return tuple(xq.terms_in([p.text for p in passages[:3]])) if xq is not None else ()
+        if xq is None:
+            return [], []
+        texts = [p.text for p in passages[:3]]
+        return xq.senses_in(texts), xq.terms_in(texts)
 
     def _analyse(self, query: str, passages: list[Passage] = ()):
-        return analyse_question(query, extra_terms=self._translated(query, passages))
+        return analyse_question(query, term_groups=self._translation(query, passages)[0])
 
 
 def _kept_sentences(report: dict) -> list[str]:

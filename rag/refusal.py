@@ -50,7 +50,7 @@ MIN_ANSWER_COVERAGE = 0.2
 @dataclass
 class RefusalDecision:
     refused: bool
-    reason: str = ""  # "" | "retrieval" | "terms" | "numbers" | "answer_type" | "no_citation" | "off_topic"
+    reason: str = ""  # "" | "retrieval" | "terms" | "numbers" | "names" | "answer_type" | "no_citation" | "off_topic"
     missing: list[str] = field(default_factory=list)  # question terms no passage supports
     found: list[str] = field(default_factory=list)  # question terms the passages do mention
     details: dict = field(default_factory=dict)
@@ -89,6 +89,16 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
     if analysis.numbers and not supported:
         return RefusalDecision(True, "numbers", missing=list(analysis.numbers), details=details)
 
+    # A translated name ("Shaoguan" → 韶关) is the surest part of a cross-lingual question: a
+    # passage (with its document's title) that lacks one is about some other place or person.
+    if analysis.names:
+        named = [c for c in supported if all(_names_in(analysis, n, top[c.passage]) for n in analysis.names)]
+        if not named:
+            found = [n for n in analysis.names if any(_names_in(analysis, n, p) for p in top)]
+            return RefusalDecision(True, "names", missing=[n for n in analysis.names if n not in found],
+                                   found=found, details=details)
+        supported = named
+
     if matchable and analysis.terms:
         threshold = MIN_TERM_COVERAGE if analysis.language == "zh" else MIN_TERM_COVERAGE_CROSSLINGUAL
         best = max((c.sentence_coverage for c in supported), default=0.0)
@@ -109,6 +119,8 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
             return RefusalDecision(True, "terms", missing=_key_terms(analysis), details=details)
         supported = [c for c in supported if c.passage == supported[0].passage]
 
+    if analysis.answer_type == "person" and analysis.roles:
+        supported = [c for c in supported if c.hits.issuperset(analysis.roles)]
     if analysis.answer_type in ("number", "person") and not any(c.typed for c in supported):
         return RefusalDecision(True, "answer_type", found=_key_terms(analysis), details=details)
     return RefusalDecision(False, details=details)
@@ -162,9 +174,15 @@ def refusal_text(question: str, language: str, decision: RefusalDecision | None 
             reason = f"（相关段落中没有“{'、'.join(decision.missing)}”）"
         elif decision.reason == "answer_type" and decision.details.get("answer_type") == "person":
             reason = "（相关段落中没有出现人名）"
-    elif decision is not None and decision.reason == "terms" and decision.missing:
+    elif decision is not None and decision.reason in ("terms", "names") and decision.missing:
         reason = f" (nothing about {', '.join(decision.missing[:3])})"
     return prompts.render(f"refusal_{'zh' if language == 'zh' else 'en'}", topic=topic, reason=reason)
+
+
+def _names_in(analysis: QuestionAnalysis, name: str, passage: Passage) -> bool:
+    """Does ``passage`` or its document's title name ``name`` (any of its alternatives)?"""
+    text = normalize(passage.chunk.title + "\n" + passage.text)
+    return any(a in text for a in analysis.alternatives.get(name, (name,)))
 
 
 def _is_matchable(term: str) -> bool:

@@ -17,6 +17,7 @@ from importlib import resources
 
 MAX_PHRASE_WORDS = 4  # longest English sense kept as a key ("science and technology")
 MAX_HEADWORD_CHARS = 8  # longest Chinese headword looked for in the collection
+FALLBACK = "~"  # key prefix: a word met only inside multi-word senses
 
 # Function words: never a query group of their own, but kept inside multi-word senses.
 ENGLISH_STOP_WORDS = frozenset(
@@ -28,6 +29,25 @@ ENGLISH_STOP_WORDS = frozenset(
     where why s
     """.split()
 )
+
+# Adverb particles of phrasal verbs: "set up" (组建), "rely on" (依托), "carry out" (开展) are
+# senses of their own, though a particle alone is a stop word.
+PARTICLES = frozenset("up on out down off over in into for with".split())
+
+# Common irregular verb forms, so "took part" meets the sense "to take part" (Snowball only
+# strips regular endings).
+_IRREGULAR = {
+    "took": "take", "taken": "take", "made": "make", "built": "build", "ran": "run", "began": "begin",
+    "begun": "begin", "brought": "bring", "bought": "buy", "caught": "catch", "chose": "choose", "chosen": "choose",
+    "came": "come", "did": "do", "done": "do", "drew": "draw", "drawn": "draw", "drove": "drive", "driven": "drive",
+    "fallen": "fall", "felt": "feel", "gave": "give", "given": "give",
+    "went": "go", "gone": "go", "grew": "grow", "grown": "grow", "held": "hold", "kept": "keep", "knew": "know",
+    "known": "know", "led": "lead", "lost": "lose", "met": "meet", "paid": "pay",
+    "risen": "rise", "said": "say", "seen": "see", "sold": "sell",
+    "sent": "send", "spent": "spend", "stood": "stand", "taught": "teach", "told": "tell", "thought": "think",
+    "won": "win", "wrote": "write", "written": "write", "broke": "break", "broken": "break", "spoke": "speak",
+    "spoken": "speak", "understood": "understand", "undertook": "undertake", "undertaken": "undertake",
+}
 
 _SKIP_SENSE = re.compile(r"^(?:variant of|old variant of|see |surname |cl:|abbr\. for|used in|also written|"
                          r"japanese variant|erhua variant|archaic variant|(?:also )?pr\. )")
@@ -51,6 +71,7 @@ def stem(word: str) -> str:
     if word.endswith("'s"):
         word = word[:-2]
     word = word.replace("'", "")
+    word = _IRREGULAR.get(word, word)
     if len(word) > 5:
         word = _BRITISH_Z.sub(r"iz\1", word)
     return _stemmer().stemWord(word)
@@ -108,7 +129,11 @@ def sense_keys(sense: str) -> list[str]:
 
 
 def build_dictionary_index(collection_terms) -> dict[str, list[str]]:
-    """English key → the headwords with that sense that occur in the collection (sorted, deterministic)."""
+    """English key → the headwords with that sense that occur in the collection (sorted, deterministic).
+
+    A word of a short multi-word sense is also a key of its own, marked ``FALLBACK`` ("~rural"
+    from 农村 "rural area", "~commission" from 特派员 "special commissioner"): looked up only for
+    a word with no sense of its own in the collection."""
     index: dict[str, set[str]] = {}
     for head, _pinyin, senses in cedict_entries():
         if head not in collection_terms:
@@ -116,7 +141,22 @@ def build_dictionary_index(collection_terms) -> dict[str, list[str]]:
         for sense in senses:
             for key in sense_keys(sense):
                 index.setdefault(key, set()).add(head)
+                words = key.split()
+                if 1 < len(words) <= 3:
+                    for word in words:
+                        if word not in ENGLISH_STOP_WORDS and len(word) > 2:
+                            index.setdefault(FALLBACK + word, set()).add(head)
     return {k: sorted(v) for k, v in sorted(index.items())}
+
+
+def lookup(index: dict[str, list[str]], words: list[str]) -> list[str]:
+    """The headwords for an English word or phrase: its own senses, else (one word) the
+    multi-word senses it is part of."""
+    key = phrase_key(words)
+    found = index.get(key)
+    if found or len(words) > 1:
+        return found or []
+    return index.get(FALLBACK + key, [])
 
 
 def find_headwords(text: str, known: frozenset[str] | None = None) -> set[str]:

@@ -12,7 +12,7 @@ see a wrong translation.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import dictionary, pinyin
 from .terms import CollectionTerms
@@ -44,23 +44,29 @@ class CrossLingualQuery:
         return list(dict.fromkeys(g.alternatives[0] for g in self.groups if g.alternatives))
 
     def terms_in(self, texts: list[str]) -> list[str]:
-        """One term per English term, in the sense these texts use: the alternative found in most
-        of them (ties: a word of two characters or more, then the collection's most frequent), so
-        "recommended" reads 推荐, not 引进, when the passages say 推荐. A phrase group counts
-        only when the texts hold the phrase (its words are groups already)."""
+        """One term per English term, in the sense these texts use (see ``senses_in``), phrases
+        the texts hold included: what the user is shown."""
+        return list(dict.fromkeys(g.alternatives[0] for g in self.senses_in(texts, phrases=True)))
+
+    def senses_in(self, texts: list[str], *, phrases: bool = False) -> list[TermGroup]:
+        """The groups with the alternative found in most of ``texts`` first (ties: a word of two
+        characters or more, then the collection's most frequent), so "recommended" reads 推荐,
+        not 引进, when the passages say 推荐. Phrase groups only with ``phrases``, and only when
+        the texts hold the phrase (its words are groups already)."""
         from rag.tokenize import normalize
 
         texts = [normalize(t) for t in texts]
         out = []
         for g in self.groups:
-            if not g.alternatives:
+            if not g.alternatives or (g.kind == "phrase" and not phrases):
                 continue
             counts = [sum(a in t for t in texts) for a in g.alternatives]
             if g.kind == "phrase" and not any(counts):
                 continue
             best = max(range(len(counts)), key=lambda i: (counts[i], len(g.alternatives[i]) > 1, -i))
-            out.append(g.alternatives[best])
-        return list(dict.fromkeys(out))
+            alternatives = [g.alternatives[best]] + [a for i, a in enumerate(g.alternatives) if i != best]
+            out.append(replace(g, alternatives=alternatives))
+        return out
 
     @property
     def all_terms(self) -> list[str]:
@@ -146,9 +152,11 @@ def _dictionary_groups(words: list[str], offset: int, collection: CollectionTerm
     while i < len(words):
         for n in range(min(dictionary.MAX_PHRASE_WORDS, len(words) - i), 0, -1):
             span = lowered[i : i + n]
-            if span[0] in dictionary.ENGLISH_STOP_WORDS or span[-1] in dictionary.ENGLISH_STOP_WORDS:
+            if span[0] in dictionary.ENGLISH_STOP_WORDS or (
+                span[-1] in dictionary.ENGLISH_STOP_WORDS and not (n > 1 and span[-1] in dictionary.PARTICLES)
+            ):
                 continue
-            found = collection.dictionary.get(dictionary.phrase_key(span))
+            found = dictionary.lookup(collection.dictionary, span)
             if found:
                 alternatives = sorted(found, key=lambda t: (-collection.terms.get(t, 0), -len(t), t))
                 out.append((offset + i, TermGroup(" ".join(words[i : i + n]), "dictionary", alternatives,
