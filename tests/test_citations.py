@@ -83,3 +83,14 @@ def test_a_sentence_with_nothing_checkable_is_dropped_with_its_citation():
     text, cits, report = verify_citations("Zhaoqing (肇庆) built 2629 flats [1]. Sure, happy to help [1].", passages)
     assert len(cits) == 1 and "happy" not in text
     assert [s["status"] for s in report["sentences"]] == ["kept", "dropped"]
+
+
+def test_english_sentence_quoting_chinese_is_recited_to_the_passage_holding_it():
+    # Both passages name Qingshan; only b.txt holds the university the sentence quotes.
+    text, cits, report = verify_citations(
+        "Qingshan (青山县) trains technicians with South China Agricultural University (华南农业大学) [1].", _passages()
+    )
+    assert [c.source for c in cits] == ["b.txt"] and text.endswith("[1].")
+    assert report["sentences"][0]["status"] == "recited"
+    text, cits, _ = verify_citations("Qingshan works with Peking University (北京大学) [2].", _passages())
+    assert cits == []

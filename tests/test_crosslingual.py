@@ -141,3 +141,13 @@ def test_english_question_over_seed_corpus_real_embedder(tmp_path):
     answer = pipe.ask("How many Yao township vanguard service teams has Ruyuan set up?")
     assert not answer.refused and "56" in answer.answer and answer.citations
     assert "乳源" in answer.details["translated_terms"]
+
+
+def test_dictionary_phrasal_verbs_irregular_forms_and_multiword_sense_fallback():
+    terms = build_collection_terms(["乳源组建56支服务队，依托华南农业大学，115个村级党组织参加承诺，农村人口增加。"])
+    groups = {g.source: g.alternatives for g in translate("Ruyuan set up teams that rely on colleges", terms).groups}
+    assert "组建" in groups["set up"] and "依托" in groups["rely on"]  # a particle ends a sense
+    groups = {g.source: g.alternatives for g in translate("organisations took part", terms).groups}
+    assert "参加" in groups["took part"]  # "took" → take, CC-CEDICT's "to take part"
+    # "rural" has no sense of its own here; 农村 ("rural area") stands in for it.
+    assert "农村" in {a for g in translate("rural population", terms).groups for a in g.alternatives}

@@ -51,3 +51,24 @@ def test_ordinal_does_not_count_as_an_amount():
     assert not has_answer_type(analysis, "即将迎来第一次收成")
     assert not has_answer_type(analysis, "以一村一特色为目标")
     assert has_answer_type(analysis, "流转闲置土地260亩")
+
+
+def test_english_how_many_prefers_the_number_beside_what_is_counted():
+    class G:
+        def __init__(self, source, kind, *alternatives):
+            self.source, self.kind, self.alternatives = source, kind, list(alternatives)
+
+    passages = [passage_from("2022年浈江区获批重大科技专项。近年来，浈江区已推荐47家企业申报高新技术企业。")]
+    a = analyse_question("How many companies has Zhenjiang recommended?",
+                         term_groups=[G("companies", "dictionary", "企业", "公司"), G("Zhenjiang", "pinyin", "浈江")])
+    answer = ExtractiveAnswerer().answer(a.question, passages, a)
+    assert "47家企业" in answer and "2022" not in answer
+
+
+def test_two_part_answer_pieces_are_separate_cited_sentences():
+    from rag.citations import verify_citations
+
+    passages = [passage_from("今年青山县新建农村公路35公里。"), passage_from("青山县今年改造危桥12座。", source="b.txt")]
+    raw = ExtractiveAnswerer().answer("青山县今年新建农村公路多少公里，改造危桥多少座？", passages)
+    text, citations, report = verify_citations(raw, passages)
+    assert report["dropped"] == 0 and {c.source for c in citations} == {"doc.txt", "b.txt"}, raw

@@ -54,3 +54,43 @@ def test_a_cited_answer_that_does_not_answer_the_question_is_refused():
     assert answers_question(number, "2629套")  # a terse answer holds the kind of answer asked for
     assert not check_answer(["c"], number, ["2629套"]).refused
     assert check_answer([], number, ["2629套"]).reason == "no_citation"
+
+
+class _Group:
+    """A translated term group as rag.crosslingual hands it to the question analysis."""
+
+    def __init__(self, source, kind, *alternatives):
+        self.source, self.kind, self.alternatives = source, kind, list(alternatives)
+
+
+def _english(question, *groups):
+    return analyse_question(question, term_groups=groups)
+
+
+def test_crosslingual_terms_are_pooled_groups_and_replace_the_english_words():
+    a = _english("How many rural roads did Qingshan build?", _Group("rural", "dictionary", "乡村", "农村"),
+                 _Group("roads", "dictionary", "公路", "道路"), _Group("Qingshan", "pinyin", "青山"))
+    # one term per group, the English words it translates dropped; an untranslated one stays, light
+    assert set(a.terms) == {"乡村", "公路", "青山", "build"} and a.terms["build"] < a.terms["公路"]
+    assert a.names == ("青山",) and a.counted == ("乡村", "农村")
+    assert not check_content(a, [ROADS]).refused  # 农村 meets "rural" though the key term is 乡村
+
+
+def test_crosslingual_name_must_be_in_the_passage():
+    groups = (_Group("roads", "dictionary", "公路"), _Group("Hongshan", "pinyin", "红山"))
+    d = check_content(_english("How many km of roads did Hongshan build?", *groups), [ROADS])
+    assert d.refused and d.reason == "names" and d.missing == ["红山"]
+    assert "红山" in refusal_text("How many km of roads did Hongshan build?", "en", d)
+    titled = passage_from("新建农村公路35公里。", source="红山县交通年报.txt")  # the name in the document's title
+    assert check_content(_english("How many km of roads did Hongshan build?", *groups), [titled]).reason != "names"
+
+
+def test_crosslingual_person_question_needs_the_role_beside_the_name():
+    question = "What is the name of the party secretary of Qingshan?"
+    groups = (_Group("name", "dictionary", "名"), _Group("party", "dictionary", "党"),
+              _Group("secretary", "dictionary", "书记"), _Group("Qingshan", "pinyin", "青山"))
+    a = _english(question, *groups)
+    assert a.answer_type == "person" and a.roles == ("书记",) and "名" not in a.terms
+    unrelated_name = passage_from("青山县组织专家李明华对接农村公路建设。党员带头。")
+    assert check_content(a, [unrelated_name]).refused
+    assert not check_content(a, [passage_from("青山县党委书记李明华主持召开会议。")]).refused
