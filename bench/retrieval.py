@@ -2,6 +2,10 @@
 
     python -m bench.retrieval                      # seed (zh + en) and CMRC2018-dev
     python -m bench.retrieval --sets seed --modes hybrid,bm25
+    python -m bench.retrieval --sets seed_en,extra_en --modes dense,hybrid:off,hybrid:pinyin,hybrid:dictionary,hybrid
+
+A mode ``retriever:crosslingual`` picks the cross-lingual path of English questions
+(``auto`` — the default —, ``dictionary``, ``pinyin`` or ``off``; see docs/crosslingual.md).
 
 Each corpus is indexed once into ``.yuanwen/bench/<set>`` (incremental, so re-runs only
 search); every retriever then answers the same questions over the same index.
@@ -27,6 +31,8 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SETS = {
     "seed": (SHARED / "corpus", SHARED / "eval" / "seed_dev.jsonl"),
     "seed_en": (SHARED / "corpus", SHARED / "eval" / "seed_dev_en.jsonl"),
+    # English questions written for this project (not the judges' set): bench/questions/.
+    "extra_en": (SHARED / "corpus", Path(__file__).resolve().parent / "questions" / "seed_extra_en.jsonl"),
     "cmrc": (SHARED / "bench" / "cmrc2018-dev" / "corpus", SHARED / "bench" / "cmrc2018-dev" / "questions.jsonl"),
 }
 
@@ -51,7 +57,7 @@ class _MemoEmbedder:
 def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = None,
             rerank: str | None = None, store: str = "faiss") -> list[dict]:
     corpus, questions = SETS[name]
-    index_dir = index_root / corpus.name if name.startswith("seed") else index_root / name
+    index_dir = index_root / corpus.name if corpus == SHARED / "corpus" else index_root / name
     if store != "faiss":
         index_dir = index_dir.with_name(f"{index_dir.name}-{store}")
     t0 = time.perf_counter()
@@ -70,7 +76,8 @@ def run_set(name: str, modes: list[str], index_root: Path, limit: int | None = N
     rows = []
     runs = [(mode, None) for mode in modes] + ([("hybrid+rerank", rerank)] if rerank else [])
     for mode, reranker in runs:
-        retriever = Retriever(index, embedder, mode=mode.split("+")[0],
+        base, _, crosslingual = mode.split("+")[0].partition(":")
+        retriever = Retriever(index, embedder, mode=base, crosslingual=crosslingual or "auto",
                               reranker=Reranker(reranker) if reranker else None)
         results, lat = [], []
         for q in qs:

@@ -45,7 +45,7 @@ _PERSON_ROLE_SUFFIX = tuple("记长任理席师者员手家官演生")
 _PERSON_ROLES_EN = frozenset(
     "secretary mayor director chairman chairwoman chair head leader president manager author founder chief "
     "governor minister principal officer captain editor owner inventor architect designer composer singer "
-    "actor actress player coach teacher professor person man woman".split()
+    "actor actress player coach teacher professor person man woman doctor scientist engineer".split()
 )
 
 # Weight of terms that jieba's IDF table does not know (names, numbers): as rare as it gets.
@@ -218,15 +218,19 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
         return "any", 1
     words = re.findall(r"[a-z]+", q)
     asks = 1 + len(re.findall(r"\band (?:how|which|what|who|where|when)\b", q))
-    if re.search(r"\bhow (?:many|much|large|big|long|high|far|old)\b|\bwhat (?:percentage|proportion|share)\b", q) or re.search(
+    if re.search(r"\bhow (?:many|much|large|big|long|high|far|old)\b|\bwhat (?:percentage|proportion|share)\b"
+                 r"|\b(?:which|what) year\b", q) or re.search(
         r"\b(?:output value|population|number of|amount of|total investment)\b", q
     ):
         return "number", asks
-    if re.search(r"\bwho(m|se)?\b", q) or (
+    which = re.search(r"\bwhich ([a-z]+)\b", q)
+    if re.search(r"\bwho(m|se)?\b", q) or (which and which.group(1) in _PERSON_ROLES_EN) or (
         re.search(r"\bname of\b|\bcalled\b|\bnamed\b", q) and _PERSON_ROLES_EN.intersection(words)
     ):
         return "person", asks
-    if re.search(r"\bwhich\b.*\b[a-z]+s\b", q) or re.search(r"\bwhat are\b", q):
+    if (which and which.group(1).endswith("s") and not which.group(1).endswith("ss")) or re.search(
+        r"\bwhat are\b", q
+    ):
         return "list", 1
     if re.search(r"\bwhat|which\b", q):
         return "entity", 1

@@ -4,8 +4,8 @@ Both offline Qwen models invent a GDP or a name when the documents have none, so
 decision is made from evidence the system can check, in three places:
 (a) before answering, retrieval: nothing retrieved is close enough to the question;
 (b) before answering, the question's content: its key terms (IDF-weighted), the numbers it
-    names (a year, a count) or the kind of answer it asks for (a number, a person's name)
-    are not found together in any of the best passages;
+    names (a year, a count), the names a translated question names, or the kind of answer it
+    asks for (a number, a person's name) are not found together in any of the best passages;
 (c) after answering: no sentence of the answer kept a verified citation, or none of the kept
     sentences speaks to the question (a passage's injected text, quoted faithfully).
 The refusal still lists the closest passages, so a user can look for themselves.
@@ -30,11 +30,11 @@ MIN_DENSE_COSINE = 0.76
 # seed_dev question passes and 17/300 sampled CMRC2018 questions fail (13 of them with the
 # evidence retrieved: paraphrased questions); see docs/answering.md.
 MIN_TERM_COVERAGE = 0.4
-# The same for questions in another language, over their translated terms (rag/crosslingual):
-# kept apart so it can be calibrated on its own. On seed_dev_en the answer sentences of the
-# answerable questions cover 0.38–0.95 and the two unanswerable ones 0.39–0.47, so coverage
-# cannot separate them there; the answer type, the model's own "not in the documents" and
-# the citation check decide instead (docs/answering.md).
+# The same for questions in another language, over their translated term groups
+# (rag/crosslingual): kept apart so it can be calibrated on its own. On seed_dev_en the best
+# sentences of the answerable questions cover 0.42–1.0 and those of the two unanswerable ones
+# 0.50–0.62, so coverage cannot separate them there; translated names, role words and the
+# answer type decide instead (docs/answering.md).
 MIN_TERM_COVERAGE_CROSSLINGUAL = 0.4
 # Fallback: share of the question's weight the extractive answer's sentence must cover to
 # replace a model answer that kept no verified citation. Measured (top-3 passages): the
@@ -90,9 +90,14 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
         return RefusalDecision(True, "numbers", missing=list(analysis.numbers), details=details)
 
     # A translated name ("Shaoguan" → 韶关) is the surest part of a cross-lingual question: a
-    # passage (with its document's title) that lacks one is about some other place or person.
+    # passage (with its document's title) that lacks it is about some other place or person.
+    # Of three names or more one may be written otherwise ("northern Guangdong" is 粤北).
     if analysis.names:
-        named = [c for c in supported if all(_names_in(analysis, n, top[c.passage]) for n in analysis.names)]
+        def named_enough(c: Candidate) -> bool:
+            held = sum(_names_in(analysis, n, top[c.passage]) for n in analysis.names)
+            return held * 2 > len(analysis.names) and held >= len(analysis.names) - 1
+
+        named = [c for c in supported if named_enough(c)]
         if not named:
             found = [n for n in analysis.names if any(_names_in(analysis, n, p) for p in top)]
             return RefusalDecision(True, "names", missing=[n for n in analysis.names if n not in found],

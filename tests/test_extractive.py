@@ -72,3 +72,11 @@ def test_two_part_answer_pieces_are_separate_cited_sentences():
     raw = ExtractiveAnswerer().answer("青山县今年新建农村公路多少公里，改造危桥多少座？", passages)
     text, citations, report = verify_citations(raw, passages)
     assert report["dropped"] == 0 and {c.source for c in citations} == {"doc.txt", "b.txt"}, raw
+
+
+def test_english_answer_types():
+    assert analyse_question("Which colleges does Zhenjiang work with?").answer_type == "list"
+    assert analyse_question("Which university is it, and how many people are in it?").answer_type == "number"
+    assert analyse_question("In which year is the centre to be completed?").answer_type == "number"
+    assert analyse_question("Which doctor was honoured?").answer_type == "person"
+    assert analyse_question("Which project is this?").answer_type == "entity"  # "this" ends in s, is no plural

@@ -94,3 +94,13 @@ def test_crosslingual_person_question_needs_the_role_beside_the_name():
     unrelated_name = passage_from("青山县组织专家李明华对接农村公路建设。党员带头。")
     assert check_content(a, [unrelated_name]).refused
     assert not check_content(a, [passage_from("青山县党委书记李明华主持召开会议。")]).refused
+
+
+def test_one_of_three_translated_names_may_be_written_otherwise():
+    question = "What volume will the Zhongnonglian centre in Shaoguan in northern Guangdong reach?"
+    groups = (_Group("Zhongnonglian", "pinyin", "中农联"), _Group("Shaoguan", "pinyin", "韶关"),
+              _Group("Guangdong", "pinyin", "广东"), _Group("centre", "dictionary", "中心"))
+    passage = passage_from("韶关中农联·粤北农产品流通产业中心将打造年交易额200亿元的示范基地。")
+    assert check_content(_english(question, *groups), [passage]).reason != "names"
+    two = (_Group("Zhongnonglian", "pinyin", "中农联"), _Group("Guangdong", "pinyin", "广东"))
+    assert check_content(_english("What will the Zhongnonglian centre in Guangdong reach?", *two), [passage]).reason == "names"

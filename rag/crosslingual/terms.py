@@ -25,7 +25,7 @@ from rag.tokenize import normalize
 
 from . import dictionary, pinyin
 
-FORMAT = 1
+FORMAT = 2  # 2: dictionary keys of words met only in multi-word senses ("~rural")
 DIRNAME = "crosslingual"
 _LANGUAGE_SAMPLE_CHARS = 200_000
 
