@@ -160,10 +160,16 @@ def support(claim: str, passage: Passage) -> _Support:
     windows = _windows(text)
     claim_norm = normalize(claim)
     claim_numbers = number_values(claim_norm, claim=True)
-    if claim_numbers and not _numbers_found(claim_numbers, number_values(normalize(text))):
+    chinese = detect_language(claim) == "zh"
+    # Facts checked by presence, not by share: every number of the claim and, across languages,
+    # every Chinese run it quotes ("South China Agricultural University (华南农业大学)") must be in
+    # the passage, or the claim is about another one, however many of its names this one shares.
+    if (claim_numbers and not _numbers_found(claim_numbers, number_values(normalize(text)))) or (
+        not chinese and _quotes_missing(claim_norm, text)
+    ):
         a, b = windows[0] if windows else (0, len(text))
         return _Support(0.0, a, b)
-    if detect_language(claim) == "zh":
+    if chinese:
         grams = bigrams(claim_norm)
         if not grams:
             return _Support(None)
@@ -174,16 +180,16 @@ def support(claim: str, passage: Passage) -> _Support:
             default=(0.0, 0, len(text)),
         )
         return _Support(*best)
-    # Chinese a cross-lingual claim quotes ("South China Agricultural University (华南农业大学)")
-    # is checked like its numbers: each run must be in the passage, or the claim is about
-    # another one, however many of its names this passage shares.
-    passage_grams = bigrams(normalize(text))
-    for run in _CJK_RUN.findall(claim_norm):
-        grams = bigrams(run)
-        if len(grams & passage_grams) / len(grams) < SUPPORT_THRESHOLD:
-            a, b = windows[0] if windows else (0, len(text))
-            return _Support(0.0, a, b)
     return _cross_lingual_support(claim_norm, claim_numbers, text, windows)
+
+
+def _quotes_missing(claim: str, text: str) -> bool:
+    """Does the passage lack (bigram coverage below SUPPORT_THRESHOLD) a Chinese run the claim quotes?"""
+    runs = _CJK_RUN.findall(claim)
+    if not runs:
+        return False
+    passage_grams = bigrams(normalize(text))
+    return any(len(bigrams(run) & passage_grams) / len(bigrams(run)) < SUPPORT_THRESHOLD for run in runs)
 
 
 def _cross_lingual_support(claim: str, claim_numbers: list[set[float]], text: str, windows) -> _Support:

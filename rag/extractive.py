@@ -123,10 +123,10 @@ def term_weight(term: str) -> float:
     return idf.get(term, _UNKNOWN_TERM_IDF)
 
 
-def analyse_question(question: str, extra_terms: tuple[str, ...] = (), term_groups: Sequence = ()) -> QuestionAnalysis:
+def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnalysis:
     """Content terms (with weights), numbers and answer type of ``question``.
 
-    ``extra_terms`` are added as content terms. ``term_groups`` — a cross-lingual question's
+    ``term_groups`` — a cross-lingual question's
     translated terms (rag.crosslingual ``TermGroup``s: English words, Chinese alternatives,
     kind) — become one term each, met by any of its alternatives and weighted as one word, so
     an English question is matched against Chinese passages the way a Chinese one is; the
@@ -136,7 +136,7 @@ def analyse_question(question: str, extra_terms: tuple[str, ...] = (), term_grou
     translated = {w for group in term_groups for w in tokenize(group.source)}
     terms: dict[str, float] = {}
     alternatives: dict[str, tuple[str, ...]] = {}
-    for term in list(tokenize(question)) + [normalize(t) for t in extra_terms]:
+    for term in tokenize(question):
         if term in QUESTION_WORDS or (len(term) == 1 and not term.isdigit()) or term in translated:
             continue
         if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():

@@ -181,8 +181,9 @@ class Pipeline:
         xq = translate(query) if callable(translate) else None
         if xq is None:
             return [], []
-        texts = [p.text for p in passages[:3]]
-        return xq.senses_in(texts), xq.terms_in(texts)
+        groups = xq.senses_in([p.text for p in passages[:3]], phrases=True)
+        shown = list(dict.fromkeys(g.alternatives[0] for g in groups))
+        return [g for g in groups if g.kind != "phrase"], shown
 
     def _analyse(self, query: str, passages: list[Passage] = ()):
         return analyse_question(query, term_groups=self._translation(query, passages)[0])

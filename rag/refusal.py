@@ -93,13 +93,11 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
     # passage (with its document's title) that lacks it is about some other place or person.
     # Of three names or more one may be written otherwise ("northern Guangdong" is 粤北).
     if analysis.names:
-        def named_enough(c: Candidate) -> bool:
-            held = sum(_names_in(analysis, n, top[c.passage]) for n in analysis.names)
-            return held * 2 > len(analysis.names) and held >= len(analysis.names) - 1
-
-        named = [c for c in supported if named_enough(c)]
+        held = [{n for n in analysis.names if _names_in(analysis, n, p)} for p in top]
+        wanted = len(analysis.names)
+        named = [c for c in supported if len(held[c.passage]) * 2 > wanted and len(held[c.passage]) >= wanted - 1]
         if not named:
-            found = [n for n in analysis.names if any(_names_in(analysis, n, p) for p in top)]
+            found = [n for n in analysis.names if any(n in h for h in held)]
             return RefusalDecision(True, "names", missing=[n for n in analysis.names if n not in found],
                                    found=found, details=details)
         supported = named

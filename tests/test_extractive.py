@@ -1,3 +1,4 @@
+from rag.crosslingual.translate import TermGroup
 from rag.extractive import ExtractiveAnswerer, analyse_question, has_answer_type
 from rag.citations import MARKER
 from tests.fixtures_answering import passage_from
@@ -54,13 +55,10 @@ def test_ordinal_does_not_count_as_an_amount():
 
 
 def test_english_how_many_prefers_the_number_beside_what_is_counted():
-    class G:
-        def __init__(self, source, kind, *alternatives):
-            self.source, self.kind, self.alternatives = source, kind, list(alternatives)
-
     passages = [passage_from("2022年浈江区获批重大科技专项。近年来，浈江区已推荐47家企业申报高新技术企业。")]
     a = analyse_question("How many companies has Zhenjiang recommended?",
-                         term_groups=[G("companies", "dictionary", "企业", "公司"), G("Zhenjiang", "pinyin", "浈江")])
+                         term_groups=[TermGroup("companies", "dictionary", ["企业", "公司"]),
+                                      TermGroup("Zhenjiang", "pinyin", ["浈江"])])
     answer = ExtractiveAnswerer().answer(a.question, passages, a)
     assert "47家企业" in answer and "2022" not in answer
 

@@ -1,3 +1,4 @@
+from rag.crosslingual.translate import TermGroup
 from rag.extractive import analyse_question
 from rag.refusal import check_answer, check_content, check_retrieval, refusal_text
 from tests.fixtures_answering import passage_from
@@ -56,11 +57,9 @@ def test_a_cited_answer_that_does_not_answer_the_question_is_refused():
     assert check_answer([], number, ["2629套"]).reason == "no_citation"
 
 
-class _Group:
+def _group(source, kind, *alternatives):
     """A translated term group as rag.crosslingual hands it to the question analysis."""
-
-    def __init__(self, source, kind, *alternatives):
-        self.source, self.kind, self.alternatives = source, kind, list(alternatives)
+    return TermGroup(source, kind, list(alternatives))
 
 
 def _english(question, *groups):
@@ -68,8 +67,8 @@ def _english(question, *groups):
 
 
 def test_crosslingual_terms_are_pooled_groups_and_replace_the_english_words():
-    a = _english("How many rural roads did Qingshan build?", _Group("rural", "dictionary", "乡村", "农村"),
-                 _Group("roads", "dictionary", "公路", "道路"), _Group("Qingshan", "pinyin", "青山"))
+    a = _english("How many rural roads did Qingshan build?", _group("rural", "dictionary", "乡村", "农村"),
+                 _group("roads", "dictionary", "公路", "道路"), _group("Qingshan", "pinyin", "青山"))
     # one term per group, the English words it translates dropped; an untranslated one stays, light
     assert set(a.terms) == {"乡村", "公路", "青山", "build"} and a.terms["build"] < a.terms["公路"]
     assert a.names == ("青山",) and a.counted == ("乡村", "农村")
@@ -77,7 +76,7 @@ def test_crosslingual_terms_are_pooled_groups_and_replace_the_english_words():
 
 
 def test_crosslingual_name_must_be_in_the_passage():
-    groups = (_Group("roads", "dictionary", "公路"), _Group("Hongshan", "pinyin", "红山"))
+    groups = (_group("roads", "dictionary", "公路"), _group("Hongshan", "pinyin", "红山"))
     d = check_content(_english("How many km of roads did Hongshan build?", *groups), [ROADS])
     assert d.refused and d.reason == "names" and d.missing == ["红山"]
     assert "红山" in refusal_text("How many km of roads did Hongshan build?", "en", d)
@@ -87,8 +86,8 @@ def test_crosslingual_name_must_be_in_the_passage():
 
 def test_crosslingual_person_question_needs_the_role_beside_the_name():
     question = "What is the name of the party secretary of Qingshan?"
-    groups = (_Group("name", "dictionary", "名"), _Group("party", "dictionary", "党"),
-              _Group("secretary", "dictionary", "书记"), _Group("Qingshan", "pinyin", "青山"))
+    groups = (_group("name", "dictionary", "名"), _group("party", "dictionary", "党"),
+              _group("secretary", "dictionary", "书记"), _group("Qingshan", "pinyin", "青山"))
     a = _english(question, *groups)
     assert a.answer_type == "person" and a.roles == ("书记",) and "名" not in a.terms
     unrelated_name = passage_from("青山县组织专家李明华对接农村公路建设。党员带头。")
@@ -98,9 +97,9 @@ def test_crosslingual_person_question_needs_the_role_beside_the_name():
 
 def test_one_of_three_translated_names_may_be_written_otherwise():
     question = "What volume will the Zhongnonglian centre in Shaoguan in northern Guangdong reach?"
-    groups = (_Group("Zhongnonglian", "pinyin", "中农联"), _Group("Shaoguan", "pinyin", "韶关"),
-              _Group("Guangdong", "pinyin", "广东"), _Group("centre", "dictionary", "中心"))
+    groups = (_group("Zhongnonglian", "pinyin", "中农联"), _group("Shaoguan", "pinyin", "韶关"),
+              _group("Guangdong", "pinyin", "广东"), _group("centre", "dictionary", "中心"))
     passage = passage_from("韶关中农联·粤北农产品流通产业中心将打造年交易额200亿元的示范基地。")
     assert check_content(_english(question, *groups), [passage]).reason != "names"
-    two = (_Group("Zhongnonglian", "pinyin", "中农联"), _Group("Guangdong", "pinyin", "广东"))
+    two = (_group("Zhongnonglian", "pinyin", "中农联"), _group("Guangdong", "pinyin", "广东"))
     assert check_content(_english("What will the Zhongnonglian centre in Guangdong reach?", *two), [passage]).reason == "names"
