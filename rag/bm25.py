@@ -62,6 +62,18 @@ class KeywordIndex:
             return np.zeros(self.n_rows, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
+    def document_frequencies(self, tokens: list[str]) -> list[int]:
+        """Chunks holding each token (0 for a token the collection lacks)."""
+        if self._bm25 is None:
+            return [0] * len(tokens)
+        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        return [int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t and t in vocab else 0 for t in tokens]
+
+    def idf(self, tokens: list[str]) -> list[float]:
+        """BM25 (Lucene) IDF of each token; a token the collection lacks gets the rarest IDF."""
+        n = self.n_rows
+        return [float(np.log(1 + (n - df + 0.5) / (df + 0.5))) for df in self.document_frequencies(tokens)]
+
     def group_scores(self, groups: list[list[list[str]]]) -> np.ndarray:
         """Structured query: each group scores a row by its best alternative (an alternative is a
         list of tokens scored together, e.g. a phrase's words); the groups' scores add up. One

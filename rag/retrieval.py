@@ -10,6 +10,11 @@ flat BM25 ranking (few or no query words in the collection, e.g. an English ques
 Chinese text) contributes almost nothing. Plain reciprocal-rank fusion, measured side by
 side, lost to the better single signal on the seed set (docs/retrieval.md). Near-duplicate
 passages are dropped so the same scraped sentence does not fill the top k.
+
+How much each signal counts is decided per question (rag/fusion.py): a question phrased the
+way the passage is written leans on BM25, a search-box query whose distinctive words the
+collection lacks leans on the dense signal. ``FusionConfig(method="fixed")`` keeps the former
+fixed ``dense_weight`` for comparison.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 
 from .errors import YuanwenError
 from .bm25 import top_rows
+from .fusion import AdaptiveFusion, FusionInputs, query_features
 from .index import Index
 from .language import detect_language
 from .schema import Passage
@@ -34,11 +40,15 @@ CROSSLINGUAL = {"auto": ("dictionary", "pinyin", "numbers"), "dictionary": ("dic
                 "pinyin": ("pinyin",), "off": ()}
 
 
+FUSION_METHODS = ("adaptive", "fixed")
+
+
 @dataclass
 class FusionConfig:
     """Score fusion settings, chosen on the dev sets (see docs/retrieval.md)."""
 
-    dense_weight: float = 0.5  # the BM25 weight is 1 - dense_weight
+    method: str = "adaptive"  # per-query weights (rag/fusion.py), or "fixed": dense_weight for every query
+    dense_weight: float = 0.5  # "fixed" only; the BM25 weight is 1 - dense_weight
     candidates: int = 50  # depth read from each ranking
     dedup_threshold: float = 0.9  # char-bigram containment above which a passage is a near-duplicate
     crosslingual_dense_terms: int = 8  # translated terms appended to the question for the dense signal
@@ -54,6 +64,9 @@ class Retriever:
         if crosslingual not in CROSSLINGUAL:
             raise YuanwenError(f"unknown cross-lingual setting '{crosslingual}'",
                                f"choose one of: {', '.join(CROSSLINGUAL)}")
+        fusion = fusion or FusionConfig()
+        if fusion.method not in FUSION_METHODS:
+            raise YuanwenError(f"unknown fusion '{fusion.method}'", f"choose one of: {', '.join(FUSION_METHODS)}")
         if mode in ("dense", "hybrid") and embedder is None:
             raise YuanwenError(f"retriever '{mode}' needs an embedder", "pass one, or use --retriever bm25")
         if embedder is not None:
@@ -61,10 +74,12 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.mode = mode
-        self.fusion = fusion or FusionConfig()
+        self.fusion = fusion
+        self.adaptive = AdaptiveFusion.load() if fusion.method == "adaptive" else None
         self.crosslingual = crosslingual
         self.reranker = reranker  # optional rag.rerank.Reranker
         self.last_timings: dict[str, float] = {}
+        self.last_fusion: dict = {}  # the last hybrid query's signal weights and features
 
     # -- cross-lingual path -----------------------------------------------------------
     def translate(self, query: str):
@@ -116,14 +131,10 @@ class Retriever:
     def _query_vector(self, query: str) -> np.ndarray:
         return self.embedder.embed_queries([query])[0]
 
-    # -- fusion ------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        query = query.strip()
-        if not query:
-            raise YuanwenError("empty question", "type a question")
-        if len(self.index) == 0:
-            return []
-        depth = max(self.fusion.candidates, 2 * k)
+    # -- candidates and fusion ------------------------------------------------------------
+    def _candidates(self, query: str, depth: int):
+        """Both rankings to ``depth``: (details by row, query vector, every chunk's BM25 score,
+        translated query or None, the question's BM25 tokens)."""
         t0 = time.perf_counter()
         xq = self.translate(query)
         tx = time.perf_counter()
@@ -133,12 +144,14 @@ class Retriever:
         qvec = self._query_vector(dense_text) if self.mode in ("dense", "hybrid") else None
         dense = self.index.vectors.search(qvec, depth) if qvec is not None else []
         t1 = time.perf_counter()
+        tokens: list[str] = []
         if self.mode not in ("bm25", "hybrid"):
             bm25_all = None
         elif xq is not None:
             bm25_all = self._crosslingual_bm25(xq)
         else:
-            bm25_all = self.index.keywords.scores(tokenize(query))
+            tokens = tokenize(query)
+            bm25_all = self.index.keywords.scores(tokens)
         bm25 = top_rows(bm25_all, depth) if bm25_all is not None else []
         t2 = time.perf_counter()
         self.last_timings = {"dense_ms": (t1 - tx) * 1e3, "bm25_ms": (t2 - t1) * 1e3}
@@ -150,13 +163,21 @@ class Retriever:
             details.setdefault(row, {}).update(dense=score, dense_rank=rank)
         for rank, (row, score) in enumerate(bm25, 1):
             details.setdefault(row, {}).update(bm25=score, bm25_rank=rank)
+        return details, qvec, bm25_all, xq, tokens
 
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        query = query.strip()
+        if not query:
+            raise YuanwenError("empty question", "type a question")
+        if len(self.index) == 0:
+            return []
+        details, qvec, bm25_all, xq, tokens = self._candidates(query, max(self.fusion.candidates, 2 * k))
         if self.mode == "dense":
             scores = {r: d["dense"] for r, d in details.items()}
         elif self.mode == "bm25":
             scores = {r: d["bm25"] for r, d in details.items()}
         else:
-            scores = self._fuse(qvec, bm25_all, details)
+            scores = self._fuse(self._fusion_inputs(query, xq, tokens, qvec, bm25_all, details), details)
         order = sorted(scores, key=lambda r: (-scores[r], r))
         if self.reranker is None:
             return self._passages(order, scores, details, k)
@@ -166,27 +187,69 @@ class Retriever:
         self.last_timings["rerank_ms"] = (time.perf_counter() - t3) * 1e3
         return passages
 
-    def _fuse(self, qvec: np.ndarray, bm25_all: np.ndarray, details: dict[int, dict]) -> dict[int, float]:
-        """Weighted sum of per-query z-scores of the dense and BM25 signals."""
-        rows = list(details)
-        missing = [r for r in rows if "dense" not in details[r]]
+    def fusion_inputs(self, query: str) -> FusionInputs:
+        """The candidates, their z-scores and the query features of a hybrid search (what
+        bench/fit_fusion.py fits the weights on)."""
+        if self.mode != "hybrid":
+            raise YuanwenError("fusion inputs need the hybrid retriever", "use mode='hybrid'")
+        query = query.strip()
+        details, qvec, bm25_all, xq, tokens = self._candidates(query, self.fusion.candidates)
+        return self._fusion_inputs(query, xq, tokens, qvec, bm25_all, details, with_features=True)
+
+    def _fusion_inputs(self, query: str, xq, tokens: list[str], qvec: np.ndarray, bm25_all: np.ndarray,
+                       details: dict[int, dict], with_features: bool = False) -> FusionInputs:
+        """Per-query z-scores of both signals over the candidates: the dense cosine against a
+        fixed sample of the collection, BM25 against every chunk (0 when BM25 matched nothing)."""
+        rows = np.fromiter(details, dtype=np.int64, count=len(details))
+        missing = [r for r in details if "dense" not in details[r]]
         if missing:
             for r, s in zip(missing, self.index.dense_scores(qvec, missing)):
                 details[r]["dense"] = float(s)
+        dense = np.array([details[r]["dense"] for r in details], dtype=np.float64)
+        bm25 = bm25_all[rows].astype(np.float64)
         sample = self.index.dense_scores(qvec, None)
-        d_mean, d_std = float(sample.mean()), float(sample.std()) + 1e-6
-        b_max = float(bm25_all.max()) if len(bm25_all) else 0.0
-        b_mean, b_std = float(bm25_all.mean()), float(bm25_all.std()) + 1e-6
-        w = self.fusion.dense_weight
-        fused = {}
-        for r in rows:
-            d = details[r]
-            d.setdefault("bm25", float(bm25_all[r]))
-            dz = (d["dense"] - d_mean) / d_std
-            bz = (d["bm25"] - b_mean) / b_std if b_max > 0 else 0.0
-            d["dense_z"], d["bm25_z"] = round(dz, 4), round(bz, 4)
-            fused[r] = w * dz + (1 - w) * bz
-        return fused
+        dense_z = (dense - float(sample.mean())) / (float(sample.std()) + 1e-6)
+        if len(bm25_all) and float(bm25_all.max()) > 0:
+            bm25_z = (bm25 - float(bm25_all.mean())) / (float(bm25_all.std()) + 1e-6)
+        else:
+            bm25_z = np.zeros_like(bm25)
+        features = np.zeros(0)
+        if self.adaptive is not None or with_features:
+            features = query_features(query, dense_z, bm25_z, bm25, self._term_idfs(tokens, xq))
+        for r, b in zip(details, bm25):
+            details[r].setdefault("bm25", float(b))
+        return FusionInputs(rows=rows, dense_z=dense_z, bm25_z=bm25_z, bm25=bm25, features=features)
+
+    def _term_idfs(self, tokens: list[str], xq) -> list[tuple[float, bool]]:
+        """(IDF, found in the collection) of each question term: jieba tokens of a Chinese question,
+        the translated groups of another language's (a group by its rarest known alternative)."""
+        keywords = self.index.keywords
+        if xq is None:
+            tokens = list(dict.fromkeys(tokens))
+            return [(idf, df > 0) for idf, df in zip(keywords.idf(tokens), keywords.document_frequencies(tokens))]
+        out = []
+        unknown_idf = keywords.idf([""])[0]
+        for g in xq.groups:
+            tokens = [t for a in g.alternatives for t in ([a] if keywords.known([a]) else tokenize(a))]
+            known = keywords.known(tokens)
+            out.append((max(keywords.idf(known)), True) if known else (unknown_idf, False))
+        return out
+
+    def _fuse(self, inputs: FusionInputs, details: dict[int, dict]) -> dict[int, float]:
+        """Weighted sum of the two z-scores, with this query's weights."""
+        if self.adaptive is not None:
+            w_dense, w_bm25 = self.adaptive.weights(inputs.features)
+            self.last_fusion = {"dense_weight": round(w_dense, 4), "bm25_weight": round(w_bm25, 4),
+                                "features": inputs.feature_dict()}
+        else:
+            w_dense, w_bm25 = self.fusion.dense_weight, 1 - self.fusion.dense_weight
+            self.last_fusion = {"dense_weight": w_dense, "bm25_weight": w_bm25}
+        fused = w_dense * inputs.dense_z + w_bm25 * inputs.bm25_z
+        out = {}
+        for r, dz, bz, f in zip(inputs.rows.tolist(), inputs.dense_z, inputs.bm25_z, fused):
+            details[r]["dense_z"], details[r]["bm25_z"] = round(float(dz), 4), round(float(bz), 4)
+            out[r] = float(f)
+        return out
 
     def _passages(self, order: list[int], scores: dict, details: dict, k: int) -> list[Passage]:
         out: list[Passage] = []
