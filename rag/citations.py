@@ -75,6 +75,8 @@ def verify_citations(answer_text: str, passages: list[Passage]) -> tuple[str, li
         report["removed"] += len(set(cited) - set(good))
         entry = {"text": claim, "cited": cited, "passages": good, "status": status}
         entry["support"] = {n: _round(supports[n - 1].score) for n in sorted(set(valid_cited) | set(good))}
+        # The supporting window per kept passage (offsets in its text): what rag/answerability judges.
+        entry["spans"] = {n: [supports[n - 1].start, supports[n - 1].end] for n in good}
         if not good:
             entry["status"] = "dropped"
             report["dropped"] += 1

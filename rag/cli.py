@@ -189,6 +189,7 @@ def eval_(
     k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved per question (≥ 10 for the metrics)")] = 10,
 ):
     """Run an eval set: retrieval metrics (hit@1/5/10, MRR@10) and, unless --retrieval-only, answer metrics."""
+    from .followup import rewrite_followup
     from .metrics import compute_metrics, load_questions
     from .runtime import get_retriever
 
@@ -200,14 +201,30 @@ def eval_(
     for q in qs:
         t0 = time.perf_counter()
         if pipe is None:
-            passages = ret.search(q.question, k=max(k, 10))
+            # A follow-up is searched as the chat would search it: rewritten from the earlier questions.
+            query = rewrite_followup(q.question, [{"role": "user", "content": h} for h in q.history])
+            passages = ret.search(query, k=max(k, 10))
             row = {"qid": q.qid, "passages": [p.to_json() for p in passages[:10]],
                    "answer": None, "refused": None, "citations": None}
+            if q.history:
+                row["query"] = query
         else:
-            ans = pipe.ask(q.question)
+            # The earlier questions are asked first in one chat session, their answers becoming the
+            # history (as in the UI and `yuanwen chat`); only the last question is graded.
+            history: list[dict] = []
+            asked = []
+            for earlier in q.history:
+                prev = pipe.ask(earlier, history)
+                history += [{"role": "user", "content": earlier}, {"role": "assistant", "content": prev.answer}]
+                asked.append({"question": earlier, "query": prev.query, "answer": prev.answer, "refused": prev.refused})
+            ans = pipe.ask(q.question, history or None)
             row = {"qid": q.qid, "passages": [p.to_json() for p in ans.passages[:10]], "answer": ans.answer,
                    "refused": ans.refused, "citations": [c.to_json() for c in ans.citations],
                    "generator": ans.generator, "model": ans.model, "query": ans.query}
+            if asked:
+                row["history"] = asked
+            if ans.refused and "refusal" in ans.details:
+                row["refusal"] = ans.details["refusal"]
         latencies.append(time.perf_counter() - t0)
         results.append(row)
     m = compute_metrics(qs, results)

@@ -39,6 +39,27 @@ _CN_NUMBER = re.compile(r"(?:[二三四五六七八九十两百千]|[一二三�
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+")
 _ENUMERATION = re.compile(r"、|[和及与].{1,12}[和及与、]")
 _ENTITY = re.compile(r"[“\"《「『].{1,30}?[”\"》」』]")
+# Fine answer types of Chinese questions: a date or time, a place, a sum of money.
+_TIME_CUES = re.compile(r"什么时候|何时|时间|日期|哪天|哪一天|几月|几号|哪年|哪一年|几点")
+_PLACE_CUES = re.compile(r"哪里|在哪|哪儿|何地|地点|什么地方|哪个(?:城市|国家|省|地方)|哪座城市|举办地|所在地")
+_MONEY_CUES = re.compile(
+    r"营收|营业收入|收入|利润|净利|产值|投资|投入|资金|票房|金额|价格|售价|票价|多少钱|经费|预算|GDP|生产总值|工资|收益"
+    r"|市值|营业额|融资|销售额|津贴|补贴|补助|奖金|薪酬|费用|成本|报价|房价|罚款|赔偿"
+)
+_RATIO_CUES = re.compile(r"比例|占比|百分|增长率|增幅|增速|率")
+_DATE = re.compile(
+    r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}月|[上下]午|凌晨|傍晚|晚上|\d{1,2}[:：]\d{2}"
+    r"|\d{1,2}\s*时|今年|去年|明年|前年|周[一二三四五六日]|星期[一二三四五六日天]|春节|元旦|国庆"
+)
+_MONEY = re.compile(
+    r"\d+(?:[.,]\d+)*\s*(?:多|余)?\s*(?:万亿|亿|万|千)?\s*(?:多|余)?\s*(?:元|美元|欧元|英镑|日元|港元|港币|块)"
+    r"|\d+(?:\.\d+)?\s*(?:万亿|亿)|[一二三四五六七八九十百千]+\s*(?:万|亿)\s*元"
+)
+# Administrative levels, longest first ("乳源瑶族自治县" is a 自治县, "桃江县" a 县).
+PLACE_LEVELS = ("自治县", "自治州", "自治区", "社区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
+_PLACE_ENDINGS = PLACE_LEVELS + ("国", "州", "岛", "馆", "中心", "体育场")
+# A word this common in general Chinese (jieba IDF) is a word, not a name ("重点村", "示范县").
+_MIN_NAME_IDF = 8.4
 
 # Role words whose holder is a person: "党委书记叫什么名字" asks for a name, "项目叫什么名字" does not.
 _PERSON_ROLE_SUFFIX = tuple("记长任理席师者员手家官演生")
@@ -64,7 +85,7 @@ class QuestionAnalysis:
     language: str
     terms: dict[str, float]
     numbers: tuple[str, ...]
-    answer_type: str  # "number" | "person" | "list" | "entity" | "any"
+    answer_type: str  # "number" | "money" | "time" | "place" | "person" | "list" | "entity" | "any"
     asks: int  # how many things are asked ("多少…排第几" → 2)
     unit: str = ""  # the measure word asked for: "多少亩" → "亩"
     ordinal: bool = False  # "排第几": an ordinal ("第二") is an answer
@@ -162,7 +183,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     unit = re.search(r"(?:多少|几)([个家位名支条项次天亩人件元所座套种批类户村镇年万亿公里米吨斤])", q)
     return QuestionAnalysis(
         question, language, terms, numbers, answer_type, asks,
-        unit=unit.group(1) if unit else ("元" if "多少钱" in q else ""),
+        unit=unit.group(1) if unit else ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
         ordinal=bool(re.search(r"第几|排名|名次", q)),
         alternatives=alternatives,
         names=tuple(names),
@@ -201,13 +222,21 @@ def _counted(question: str, term_groups: Sequence) -> tuple[str, ...]:
 def _answer_type(question: str, language: str) -> tuple[str, int]:
     q = normalize(question)
     if language == "zh":
-        number_cues = re.findall(r"多少|(?<!哪)几|多大|多高|多长|多远|多久|多重|多广|比例|百分之", q)
+        number_cues = re.findall(r"多少|(?<!哪)几|多大|多高|多长|多远|多久|多重|多广|比例|百分之|人数|数量|总数|数目|次数", q)
         person = bool(re.search(r"谁|哪位|什么人", q)) or bool(
             re.search(r"([\u4e00-\u9fff]{1,6})(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
             and _role_before_name(q)
         )
         if person:
             return "person", 1 + len(number_cues)
+        if _TIME_CUES.search(q) and not re.search(r"多久|多长时间", q):
+            return "time", 1 + len(re.findall(r"多少|哪所|哪家|哪个|哪些", q))
+        if _PLACE_CUES.search(q) and not number_cues:
+            return "place", 1
+        unit = re.search(r"(?:多少|几)([个家位名支条项次天亩人件所座套种批类户村镇年吨斤])", q)
+        if (_MONEY_CUES.search(q) and not _RATIO_CUES.search(q) and not unit
+                and (number_cues or not re.search(r"什么|哪|怎|如何", q))):
+            return "money", max(1, len(number_cues))
         if number_cues:
             others = len(re.findall(r"哪所|哪家|哪个|哪些|什么", q))
             return "number", len(number_cues) + others
@@ -235,6 +264,27 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
     if re.search(r"\bwhat|which\b", q):
         return "entity", 1
     return "any", 1
+
+
+def has_new_place(text: str, question: str) -> bool:
+    """Does ``text`` name a place the question does not (jieba ``ns``, or a name with a place ending)?"""
+    for w in _posseg().cut(text):
+        if len(w.word) >= 2 and w.word not in question and (
+            w.flag == "ns" or (w.word.endswith(_PLACE_ENDINGS) and is_name_like(w.word[:-1]))
+        ):
+            return True
+    return False
+
+
+def is_name_like(stem: str) -> bool:
+    """Could ``stem`` be a proper name: two characters or more, not a common word of general Chinese?"""
+    return len(stem) >= 2 and not is_common_word(stem)
+
+
+def is_common_word(word: str) -> bool:
+    idf, _median = _idf()
+    value = idf.get(word)
+    return value is not None and value < _MIN_NAME_IDF
 
 
 def _role_before_name(q: str) -> bool:
@@ -297,6 +347,14 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         )
     if kind == "list":
         return bool(_ENUMERATION.search(text))
+    if kind == "time":
+        question = normalize(analysis.question)
+        return any(m.group() not in question for m in _DATE.finditer(text))
+    if kind == "money":
+        question = normalize(analysis.question)
+        return any(m.group() not in question for m in _MONEY.finditer(text))
+    if kind == "place":
+        return has_new_place(text, normalize(analysis.question))
     if kind == "entity":
         # A quoted or titled name the question does not already contain ("“睦邻制”").
         question = normalize(analysis.question)
@@ -369,10 +427,17 @@ class ExtractiveAnswerer:
     name = "extractive"
     model = ""
 
-    def answer(self, question: str, passages: list[Passage], analysis: QuestionAnalysis | None = None) -> str:
-        """The answer text with ``[n]`` markers (n = 1-based index into ``passages``); "" if nothing fits."""
+    def answer(self, question: str, passages: list[Passage], analysis: QuestionAnalysis | None = None,
+               accept=None) -> str:
+        """The answer text with ``[n]`` markers (n = 1-based index into ``passages``); "" if nothing fits.
+
+        ``accept`` (Candidate → bool), when given, keeps only the candidates it accepts: the
+        pipeline passes its answerability judgement, so the clause chosen is one that states
+        the asked attribute of the asked subject, not merely the best-ranked one."""
         analysis = analysis or analyse_question(question)
         candidates = rank_candidates(analysis, passages)
+        if accept is not None:
+            candidates = [c for c in candidates if accept(c)]
         if not candidates:
             return ""
         chosen = [candidates[0]]

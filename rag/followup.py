@@ -28,6 +28,10 @@ _WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about|and what about)\s+
 _PRONOUN_ZH = re.compile(r"^(?:那么?)?(?:它们|它|他们|他|她|该[县市区镇村乡省地园项企业公司校]?|其(?![中他余次实])|这里|那里|当地|此地)")
 _PRONOUN_EN = re.compile(r"\b(?:its|it|they|their|them|there|this place|that place)\b", re.I)
 _NOUN_FLAGS = ("n", "ns", "nr", "nt", "nz", "j", "nrt", "nrfg")
+# "这个项目" / "这支队伍" / "那个社区": a demonstrative and the head noun of something named before.
+_DEMONSTRATIVE_ZH = re.compile(r"(?:(?:这|那)(?:个|支|家|所|位|座|项|条|些|一)|该|此)(?P<head>[\u4e00-\u9fff]{2})")
+# Word classes a noun phrase may be built of, walking back from its head ("2022年韶关市重大科技专项“揭榜制”项目").
+_PHRASE_FLAGS = ("n", "ns", "nr", "nz", "nt", "j", "nrt", "nrfg", "a", "m", "q", "eng", "b", "an")
 _PLACE_SUFFIX = tuple("省市县区镇乡村")
 _SHORT_ZH = 8  # a follow-up with no topic of its own is short
 
@@ -36,7 +40,7 @@ def looks_like_followup(question: str) -> bool:
     """Does ``question`` lean on the conversation (pronoun, "那X呢", or no topic of its own)?"""
     q = question.strip()
     if detect_language(q) == "zh":
-        if _WHAT_ABOUT_ZH.match(q) or _PRONOUN_ZH.search(q):
+        if _WHAT_ABOUT_ZH.match(q) or _PRONOUN_ZH.search(q) or _DEMONSTRATIVE_ZH.match(q):
             return True
         return len(re.sub(r"[^\u4e00-\u9fff]", "", q)) <= _SHORT_ZH and not topic_of(q)
     return bool(_WHAT_ABOUT_EN.match(q) or _PRONOUN_EN.search(q))
@@ -67,6 +71,11 @@ def rewrite_heuristic(question: str, previous: str) -> str:
             return previous.replace(topic, m.group("x"), 1)
         if m:
             return m.group("x") + previous
+        demonstrative = _DEMONSTRATIVE_ZH.match(q)
+        if demonstrative:
+            phrase = _noun_phrase_ending(previous, demonstrative.group("head"))
+            if phrase:
+                return phrase + q[demonstrative.end() :]
         if not topic:
             return q
         if _PRONOUN_ZH.search(q):
@@ -108,6 +117,27 @@ def topic_of(question: str) -> str:
         if w.flag == "ns" or (len(w.word) >= 2 and w.word.endswith(_PLACE_SUFFIX) and w.flag.startswith("n")):
             return w.word
     return ""
+
+
+def _noun_phrase_ending(text: str, head: str) -> str:
+    """The noun phrase of ``text`` that ends with ``head`` ("…获批了2022年韶关市重大科技专项“揭榜制”项目" →
+    "2022年韶关市重大科技专项“揭榜制”项目"), walking back over nouns, numbers and quoted names."""
+    end = text.rfind(head)
+    if end < 0:
+        return ""
+    words = [(w.word, w.flag) for w in _posseg().cut(text[: end + len(head)])]
+    kept: list[str] = []
+    quoted = False
+    for word, flag in reversed(words):
+        if word in "”」》\"" and not quoted:
+            quoted = True
+        elif word in "“「《" and quoted:
+            quoted = False
+        elif not quoted and not (flag.startswith(_PHRASE_FLAGS) or word == head):
+            break
+        kept.append(word)
+    phrase = "".join(reversed(kept))
+    return phrase if len(phrase) > len(head) else ""
 
 
 def _english_topic(question: str) -> str:

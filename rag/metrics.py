@@ -2,7 +2,7 @@
 
 Questions are JSON Lines: qid, question, answerable, evidence (any one string suffices,
 compared without whitespace), optional source (file name), answer_keywords (all must appear;
-a keyword may be a list of alternatives). Metrics: retrieval hit@k and MRR@10 over
+a keyword may be a list of alternatives), optional history (earlier questions of the same chat). Metrics: retrieval hit@k and MRR@10 over
 answerable questions; answer keyword accuracy, citation precision, refusal accuracy,
 false-refusal rate and median answer length.
 """
@@ -30,6 +30,8 @@ class EvalQuestion:
     evidence: list[str] = field(default_factory=list)
     source: str | None = None
     answer_keywords: list = field(default_factory=list)
+    # The user's earlier questions in the same chat, oldest first: asked first, then ``question``.
+    history: list[str] = field(default_factory=list)
 
 
 def load_questions(path: str | Path) -> list[EvalQuestion]:
@@ -50,6 +52,7 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                     evidence=list(d.get("evidence") or []),
                     source=d.get("source"),
                     answer_keywords=list(d.get("answer_keywords") or []),
+                    history=[str(h) for h in (d.get("history") or [])],
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -2,12 +2,15 @@
 
 The data path, top to bottom (each step is its own module and testable alone):
 rag/followup.py rewrites a follow-up; the retriever finds the top ``k`` passages;
-rag/refusal.py decides from retrieval and question content whether to try at all; the
-generator (an LLM through rag/prompting.py, or rag/extractive.py) answers from the top
-``context_passages``; rag/citations.py keeps only citations the passages support; no
+rag/refusal.py decides from retrieval and question content whether to try at all, and
+rag/answerability.py whether any sentence of the passages states the asked attribute of the
+asked subject; the generator (an LLM through rag/prompting.py, or rag/extractive.py) answers
+from the top ``context_passages``; rag/citations.py keeps only citations the passages
+support, and rag/answerability.py judges each kept sentence with its supporting window. No
 verified citation, or none that answers the question → the extractive answer from the same
-passages when an LLM failed (``details["fallback"]``, ``generator`` = "extractive"), else
-refusal. ``__init__`` only stores configuration: models load on first use.
+passages when an LLM failed and that answer passes the same checks (``details["fallback"]``,
+``generator`` = "extractive"), else refusal — never the failing text. ``__init__`` only
+stores configuration: models load on first use.
 """
 
 from __future__ import annotations
@@ -16,13 +19,20 @@ import re
 import time
 from collections.abc import Iterator
 
+from rag.answerability import AskedFor, Judgement, asked_for, judge, judge_answer
 from rag.citations import verify_citations
-from rag.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer, analyse_question
+from rag.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer, analyse_question, rank_candidates
 from rag.followup import rewrite_followup
 from rag.language import detect_language
 from rag.prompting import CONTEXT_PASSAGES, build_messages
-from rag.refusal import check_answer, check_content, check_retrieval, refusal_text, supports_fallback
-from rag.schema import Answer, Passage
+from rag.refusal import (RefusalDecision, check_answer, check_content, check_retrieval, refusal_text,
+                         supports_fallback)
+from rag.schema import Answer, Citation, Passage
+
+
+# Characters of a document's opening that state what it is about (answerability carries a
+# subject the answer sentence omits from there): a news lead is one or two sentences.
+LEAD_CHARS = 200
 
 
 class Pipeline:
@@ -46,6 +56,7 @@ class Pipeline:
         self.context_passages = context_passages
         self.max_tokens = max_tokens
         self._extractive = ExtractiveAnswerer()
+        self._leads: dict[tuple[int, str], str] = {}
 
     @property
     def generator_name(self) -> str:
@@ -110,15 +121,25 @@ class Pipeline:
         decision = check_retrieval(passages)
         if not decision.refused:
             decision = check_content(analysis, context)
+        asked = asked_for(analysis)
+        accepted: dict[tuple[int, int, int], Judgement] = {}
+        if not decision.refused:
+            t0 = time.perf_counter()
+            decision, accepted = self._answerable(asked, analysis, context)
+            details["answerability"] = {"best_score": decision.details["best_score"], "passing": len(accepted),
+                                        "seconds": round(time.perf_counter() - t0, 4)}
         if decision.refused:
-            text = refusal_text(query, language, decision)
+            text, cited = self._refusal(query, language, decision, context)
             yield text
-            yield finish(text, True, decision=decision)
+            yield finish(text, True, cited, decision=decision)
             return
+
+        def accept(c) -> bool:
+            return (c.passage, c.start, c.end) in accepted
 
         prompt = None
         if self.generator is None:
-            raw = self._extractive_raw(query, context, analysis)
+            raw = self._extractive_raw(query, context, analysis, accept)
         else:
             prompt = build_messages(query, context, analysis=analysis, language=language)
             pieces = []
@@ -134,16 +155,17 @@ class Pipeline:
                 details["ttft_s"] = round(first, 3)
 
         text, citations, report = verify_citations(raw, context)
-        decision = check_answer(citations, analysis, _kept_sentences(report))
+        decision = self._check(asked, analysis, citations, report, context, details)
         answered_by = self.generator_name
         if (decision.refused and self.generator is not None and not _model_declined(raw)
-                and supports_fallback(analysis, context)):
-            # Retrieval and content checks passed, so the passages hold the answer: the
-            # model just failed to state it verifiably (a model that says the documents do
-            # not answer is believed: its "no" is evidence, its numbers are not). Answer with the extractive
-            # sentences instead of refusing, and say who answered.
-            text2, citations2, report2 = self._extractive_answer(query, context, analysis)
-            decision2 = check_answer(citations2, analysis, _kept_sentences(report2))
+                and (decision.reason == "answerability" or supports_fallback(analysis, context))):
+            # Retrieval, content and answerability checks passed before answering, so a sentence of
+            # the passages states the answer: the model failed to state it verifiably, or stated
+            # something the passages say of another subject or attribute (a model that says the
+            # documents do not answer is believed: its "no" is evidence, its numbers are not).
+            # Answer with the extractive sentences that pass the same checks, and say who answered.
+            text2, citations2, report2 = verify_citations(self._extractive_raw(query, context, analysis, accept), context)
+            decision2 = self._check(asked, analysis, citations2, report2, context, {})
             if not decision2.refused:
                 # citation_check keeps the model's answer check; the fallback carries its own.
                 details["fallback"] = {"from": self.generator_name, "model": self.model_name,
@@ -151,10 +173,10 @@ class Pipeline:
                 text, citations, decision = text2, citations2, decision2
                 answered_by = self._extractive.name
         if decision.refused:
-            text = refusal_text(query, language, decision)
+            text, cited = self._refusal(query, language, decision, context)
             if self.generator is None:
                 yield text
-            yield finish(text, True, prompt=prompt, decision=decision, report=report)
+            yield finish(text, True, cited, prompt=prompt, decision=decision, report=report)
             return
         if answered_by == self._extractive.name and language != "zh":
             text = ENGLISH_QUOTE_PREFIX + text
@@ -162,13 +184,82 @@ class Pipeline:
             yield text
         yield finish(text, False, citations, prompt=prompt, report=report, generator=answered_by)
 
-    def _extractive_raw(self, query: str, passages: list[Passage], analysis) -> str:
-        raw = self._extractive.answer(query, passages, analysis)
-        return raw[len(ENGLISH_QUOTE_PREFIX) :] if raw.startswith(ENGLISH_QUOTE_PREFIX) else raw
+    def _answerable(self, asked: AskedFor, analysis, passages: list[Passage]):
+        """Before answering: does any sentence of ``passages`` state the asked attribute of the
+        asked subject? The refusal decision (with the best candidate's judgement) and the
+        candidates that pass, keyed by (passage, start, end), for the extractive answerer."""
+        judged = []
+        for c in rank_candidates(analysis, passages):
+            p = passages[c.passage]
+            j = judge(asked, p.text[c.start : c.end], p, c.sentence[0], c.sentence[1], c.passage, lead=self._lead(p))
+            j.claim_span = (c.start, c.end)
+            judged.append((c, j))
+        accepted = {(c.passage, c.start, c.end): j for c, j in judged if j.ok}
+        best = max((j.score for _c, j in judged), default=0.0)
+        if accepted:
+            return RefusalDecision(False, details={"best_score": round(best, 3)}), accepted
+        decision = self._answerability_refusal(asked, [j for _c, j in judged])
+        decision.details["best_score"] = round(best, 3)
+        return decision, {}
 
-    def _extractive_answer(self, query: str, passages: list[Passage], analysis):
-        """The extractive answer over ``passages``, verified like any other."""
-        return verify_citations(self._extractive_raw(query, passages, analysis), passages)
+    def _lead(self, passage: Passage) -> str:
+        """The opening of the passage's document (rag/answerability.judge carries a subject from it)."""
+        fetch = getattr(getattr(self.retriever, "index", None), "document_text", None)
+        if not callable(fetch):
+            return ""
+        key = (id(self.retriever.index), passage.chunk.source)
+        if key not in self._leads:
+            if len(self._leads) > 4096:
+                self._leads.clear()
+            self._leads[key] = (fetch(passage.chunk.source) or "")[:LEAD_CHARS]
+        return self._leads[key]
+
+    def _check(self, asked: AskedFor, analysis, citations, report: dict, passages, details: dict) -> RefusalDecision:
+        """After answering: verified citations (rag/refusal.check_answer), then at least one kept
+        sentence that, with its supporting window, passes answerability."""
+        decision = check_answer(citations, analysis, _kept_sentences(report))
+        if decision.refused:
+            return decision
+        judgements = judge_answer(asked, report.get("sentences", []), passages, self._lead)
+        details["answerability_check"] = [j.to_json() for j in judgements[:3]]
+        if judgements and not any(j.ok for j in judgements):
+            return self._answerability_refusal(asked, judgements)
+        return decision
+
+    @staticmethod
+    def _answerability_refusal(asked: AskedFor, judgements: list[Judgement]) -> RefusalDecision:
+        """The refusal for "on topic, but not this fact": the closest sentence's judgement says why.
+        When that sentence states the asked attribute of *another* subject, it is kept (``cite``)
+        so the refusal can say what the documents do state, cited as what it is."""
+        order = sorted(judgements, key=lambda j: (j.type_ok and j.statement, round(j.attribute, 2), j.subject_ok),
+                       reverse=True)
+        best = order[0] if order else None
+        details: dict = {"answer_type": asked.answer_type,
+                         "subjects": [s.text for s in asked.subjects]}
+        missing: list[str] = []
+        if best is not None:
+            details["closest"] = best.to_json()
+            missing = best.missing_subjects
+            if (best.reason in ("subject", "other_subject") and best.type_ok and best.statement
+                    and best.attribute >= 0.5):
+                details["cite"] = [best.passage, *(best.claim_span or (best.start, best.end))]
+        return RefusalDecision(True, "answerability", missing=missing, details=details)
+
+    @staticmethod
+    def _refusal(query: str, language: str, decision: RefusalDecision, passages: list[Passage]):
+        """The refusal text and, when it names what the documents state of another subject, that citation."""
+        cite = decision.details.get("cite")
+        if not cite:
+            return refusal_text(query, language, decision), []
+        i, a, b = cite
+        chunk = passages[i].chunk
+        stated = passages[i].text[a:b].strip().rstrip("，,；;：:。.!！?？")
+        citation = Citation(n=1, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b)
+        return refusal_text(query, language, decision, stated=stated), [citation]
+
+    def _extractive_raw(self, query: str, passages: list[Passage], analysis, accept=None) -> str:
+        raw = self._extractive.answer(query, passages, analysis, accept)
+        return raw[len(ENGLISH_QUOTE_PREFIX) :] if raw.startswith(ENGLISH_QUOTE_PREFIX) else raw
 
     def _translation(self, query: str, passages: list[Passage] = ()) -> tuple[list, list[str]]:
         """A question in another language than the documents: its translated term groups

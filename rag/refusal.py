@@ -50,7 +50,8 @@ MIN_ANSWER_COVERAGE = 0.2
 @dataclass
 class RefusalDecision:
     refused: bool
-    reason: str = ""  # "" | "retrieval" | "terms" | "numbers" | "names" | "answer_type" | "no_citation" | "off_topic"
+    # "" | "retrieval" | "terms" | "numbers" | "names" | "answer_type" | "no_citation" | "off_topic" | "answerability"
+    reason: str = ""
     missing: list[str] = field(default_factory=list)  # question terms no passage supports
     found: list[str] = field(default_factory=list)  # question terms the passages do mention
     details: dict = field(default_factory=dict)
@@ -166,11 +167,22 @@ def answers_question(analysis: QuestionAnalysis, sentence: str) -> bool:
     return analysis.answer_type != "any" and has_answer_type(analysis, sentence)
 
 
-def refusal_text(question: str, language: str, decision: RefusalDecision | None = None) -> str:
-    """"文档中没有找到……" / "The documents do not say …", with what was missing when known."""
+_TYPE_NAMES_ZH = {"time": "时间或日期", "place": "地点", "money": "金额", "person": "人名", "number": "数量"}
+_TYPE_NAMES_EN = {"time": "a date or time", "place": "a place", "money": "a sum of money", "person": "a person's name",
+                  "number": "the number"}
+
+
+def refusal_text(question: str, language: str, decision: RefusalDecision | None = None, stated: str = "") -> str:
+    """"文档中没有找到……" / "The documents do not say …", with what was missing when known.
+
+    ``stated``: what the documents do say of another subject (the first citation of the
+    refusal), quoted so the user sees why the answer is not simply that."""
     topic = question.strip().rstrip("?？。.!！ ")
     reason = ""
-    if decision is not None and language == "zh":
+    zh = language == "zh"
+    if decision is not None and decision.reason == "answerability":
+        reason = _answerability_reason(decision, zh, stated)
+    elif decision is not None and zh:
         if decision.reason == "terms" and decision.missing and decision.found:
             reason = f"（文档提到了“{'、'.join(decision.found[:3])}”，但没有提到“{'、'.join(decision.missing[:3])}”）"
         elif decision.reason == "numbers" and decision.missing:
@@ -179,7 +191,21 @@ def refusal_text(question: str, language: str, decision: RefusalDecision | None 
             reason = "（相关段落中没有出现人名）"
     elif decision is not None and decision.reason in ("terms", "names") and decision.missing:
         reason = f" (nothing about {', '.join(decision.missing[:3])})"
-    return prompts.render(f"refusal_{'zh' if language == 'zh' else 'en'}", topic=topic, reason=reason)
+    return prompts.render(f"refusal_{'zh' if zh else 'en'}", topic=topic, reason=reason)
+
+
+def _answerability_reason(decision: RefusalDecision, zh: bool, stated: str) -> str:
+    closest = decision.details.get("closest") or {}
+    subject = ("、" if zh else ", ").join(decision.missing[:2])
+    if stated and subject:
+        return (f"：文档提到“{stated}”[1]，但没有提到{subject}的情况" if zh
+                else f": the documents say “{stated}” [1], but nothing about {subject}")
+    if subject:
+        return f"（相关段落说的不是{subject}）" if zh else f" (the passages are not about {subject})"
+    kind = decision.details.get("answer_type", "")
+    if closest.get("reason") == "answer_type" and kind in _TYPE_NAMES_ZH:
+        return f"（相关段落没有给出{_TYPE_NAMES_ZH[kind]}）" if zh else f" (the passages give no {_TYPE_NAMES_EN[kind]})"
+    return "（相关段落没有说明所问的内容）" if zh else " (the passages do not state what was asked)"
 
 
 def _names_in(analysis: QuestionAnalysis, name: str, passage: Passage) -> bool:

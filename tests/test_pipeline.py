@@ -50,11 +50,12 @@ def test_refusal_before_generation_does_not_call_the_model(keyword_retriever):
     assert ans.details["refusal"]["reason"] == "numbers"
 
 
-def test_invented_answer_refused_after_generation(keyword_retriever):
-    # Topic and year are in the passages, so the model is asked; its invented figure has no support.
+def test_attribute_missing_from_on_topic_passages_is_refused_before_the_model_is_asked(keyword_retriever):
+    # Subject and year are in the passages, the asked attribute (地区生产总值) is not: no sentence
+    # can answer, so the model is never given the chance to invent a figure.
     gen = ScriptedGenerator("青山县2022年的地区生产总值是100亿元[1]。")
     ans = Pipeline(keyword_retriever, gen).ask("青山县2022年的地区生产总值是多少？")
-    assert ans.refused and len(gen.calls) == 1 and ans.details["refusal"]["reason"] == "no_citation"
+    assert ans.refused and len(gen.calls) == 0 and ans.details["refusal"]["reason"] == "answerability"
 
 
 def test_followup_query_is_rewritten_and_shown(keyword_retriever):

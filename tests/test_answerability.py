@@ -1,0 +1,183 @@
+"""Answerability: an answer must state the asked attribute of the asked subject (rag/answerability.py).
+
+A small collection where every fact belongs to one subject, and questions that swap the
+subject for another of the same kind (county, town, village, organisation, year), ask
+another attribute, or ask for a kind of answer the passages do not hold. Each swap has its
+answerable twin, so the checks cannot pass by refusing everything.
+"""
+
+import json
+
+import pytest
+
+from rag.answerability import asked_for, judge
+from rag.extractive import analyse_question
+from rag.pipeline import Pipeline
+from tests.fixtures_answering import KeywordRetriever, ScriptedGenerator, make_chunks, passage_from
+
+DOCS = {
+    "ruyuan.txt": ("乳源基层治理",
+                   "乳源瑶族自治县组建56支瑶乡先锋服务队，3400名机关党员到社区报到。\n"
+                   "游溪镇中联村建设瑶客共生广场，由万科集团援建。\n"
+                   "乳源县筹措资金800万元修建瑶山大桥。\n"
+                   "2021年，乳源县村集体经济收入达到1200万元，2022年起推行积分制管理。"),
+    "taojiang.txt": ("桃江县大栗港镇乡村振兴",
+                     "大栗港镇筹措资金1700万元修建栗山河大桥。\n"
+                     "大栗港镇刘家村建成竹笋加工厂3座。"),
+    "firms.txt": ("企业年报摘要",
+                  "华为公司2022年研发投入1615亿元。\n"
+                  "碧桂园集团2022年捐建学校12所。"),
+}
+
+
+@pytest.fixture
+def retriever() -> KeywordRetriever:
+    chunks = []
+    for source, (title, body) in DOCS.items():
+        chunks.extend(make_chunks(title + "\n" + body, source, title))
+    return KeywordRetriever(chunks)
+
+
+def ask(retriever, question, generator=None, history=None):
+    return Pipeline(retriever, generator).ask(question, history)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("乳源县组建了多少支瑶乡先锋服务队？", "56"),
+        ("游溪镇中联村建设了什么广场？", "瑶客共生广场"),
+        ("大栗港镇刘家村建成了几座竹笋加工厂？", "3座"),
+        ("大栗港镇筹措了多少资金修建栗山河大桥？", "1700万元"),
+        ("碧桂园集团2022年捐建了多少所学校？", "12所"),
+        ("2021年乳源县村集体经济收入达到多少？", "1200万元"),
+        ("华为公司2022年研发投入是多少？", "1615亿元"),
+    ],
+)
+def test_the_subjects_own_facts_are_answered(retriever, question, expected):
+    ans = ask(retriever, question)
+    assert not ans.refused, ans.details.get("refusal")
+    assert expected in ans.answer and ans.citations
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("桃江县组建了多少支瑶乡先锋服务队？", "county"),
+        ("浈江区有多少名机关党员到社区报到？", "district"),
+        ("游溪镇筹措了多少资金修建栗山河大桥？", "town"),
+        ("大栗港镇朱家村建成了几座竹笋加工厂？", "village"),
+        ("华为公司2022年捐建了多少所学校？", "organisation"),
+        ("2022年乳源县村集体经济收入达到多少？", "year"),
+    ],
+)
+def test_a_fact_of_another_subject_of_the_same_kind_is_refused(retriever, question, kind):
+    ans = ask(retriever, question)
+    assert ans.refused, f"{kind}: {ans.answer}"
+    assert ans.details["refusal"]["reason"] == "answerability"
+
+
+def test_the_refusal_says_whose_fact_the_documents_state_and_cites_it(retriever):
+    ans = ask(retriever, "桃江县组建了多少支瑶乡先锋服务队？")
+    assert ans.refused and "没有提到桃江县" in ans.answer and "56支瑶乡先锋服务队" in ans.answer
+    assert [c.source for c in ans.citations] == ["ruyuan.txt"] and "56" in ans.citations[0].text
+    assert ans.details["refusal"]["missing"] == ["桃江县"]
+
+
+def test_another_attribute_of_the_same_subject_is_refused(retriever):
+    # 营收 asked, only 研发投入 stated: the number is there, the attribute is not.
+    ans = ask(retriever, "华为公司2022年营收是多少？")
+    assert ans.refused and ans.details["refusal"]["reason"] == "answerability"
+    assert "1615" not in ans.answer.split("文档提到")[0]
+
+
+def test_a_question_for_a_date_is_not_answered_with_a_sum(retriever):
+    ans = ask(retriever, "大栗港镇什么时候修建栗山河大桥？")
+    assert ans.refused
+    assert ans.details["refusal"]["closest"]["reason"] == "answer_type"
+    assert "时间" in ans.answer
+
+
+def test_a_model_answer_about_another_subject_falls_back_to_one_that_passes(retriever):
+    # The model copies 乳源's 800万元 and relabels it 大栗港镇: the citation check keeps it (the
+    # words and the number are in that passage), answerability does not.
+    gen = ScriptedGenerator("大栗港镇筹措资金800万元修建大桥[2]。")
+    ans = ask(retriever, "大栗港镇筹措了多少资金修建栗山河大桥？", gen)
+    assert len(gen.calls) == 1 and not ans.refused
+    assert ans.details["citation_check"]["sentences"][0]["status"] == "kept"
+    assert "1700" in ans.answer and "800" not in ans.answer
+    assert ans.generator == "extractive" and ans.details["fallback"]["reason"] == "answerability"
+
+
+def test_a_failing_model_answer_is_never_shown(retriever):
+    # A model answer that fails answerability, with no extractive answer that passes: refused,
+    # and the refusal does not repeat the model's text.
+    gen = ScriptedGenerator("乳源县筹措资金1700万元修建栗山河大桥[1]。")
+    ans = Pipeline(retriever, gen)
+    asked = asked_for(analyse_question("乳源县筹措了多少资金修建瑶山大桥？"))
+    passages = retriever.search("乳源县筹措了多少资金修建瑶山大桥？", 3)
+    report = {"sentences": [{"text": "乳源县筹措资金1700万元修建栗山河大桥", "passages": [i + 1],
+                             "spans": {i + 1: [0, len(p.text)]}} for i, p in enumerate(passages) if "1700" in p.text]}
+    assert report["sentences"]
+    decision = ans._check(asked, asked.analysis, ["c"], report, passages, {})
+    assert decision.refused and decision.reason == "answerability"
+
+
+def test_a_follow_up_that_switches_subject_is_rewritten_and_checked(retriever):
+    first = ask(retriever, "乳源县有多少名机关党员到社区报到？")
+    assert not first.refused and "3400" in first.answer
+    history = [{"role": "user", "content": "乳源县有多少名机关党员到社区报到？"},
+               {"role": "assistant", "content": first.answer}]
+    ans = ask(retriever, "那浈江区呢？", history=history)
+    assert ans.query == "浈江区有多少名机关党员到社区报到？"
+    assert ans.refused and "没有提到浈江区" in ans.answer
+
+
+def test_judge_reads_subject_type_and_attribute_from_the_supporting_sentence():
+    passage = passage_from("2023年春节档期总票房达67.57亿元，超越2022年春节档成为影史第二。", source="box.txt")
+    asked = asked_for(analyse_question("2022年春节档的总票房是多少？"))
+    j = judge(asked, "2023年春节档期总票房达67.57亿元", passage, 0, len(passage.text))
+    # The clause holding the figure is about 2023, though the sentence also names 2022.
+    assert not j.ok and j.reason == "other_subject" and j.other_subject == "2023年"
+    asked = asked_for(analyse_question("2023年春节档的总票房是多少？"))
+    assert judge(asked, "2023年春节档期总票房达67.57亿元", passage, 0, len(passage.text)).ok
+
+
+def test_a_quoted_question_is_no_answer():
+    passage = passage_from("更多关于“小米Mix4使用什么处理器”的信息请在本站查找。", source="ad.txt")
+    asked = asked_for(analyse_question("小米MIX4的处理器是什么？"))
+    j = judge(asked, passage.text, passage, 0, len(passage.text))
+    assert not j.ok and j.reason == "question_form"
+
+
+def test_a_person_answer_must_stand_beside_the_asked_role():
+    passage = passage_from("用刘琳老师主要还是因为导演觉得她合适。导演辛爽介绍了拍摄过程。", source="tv.txt")
+    asked = asked_for(analyse_question("《漫长的季节》的导演是谁？"))
+    assert asked.role == "导演"
+    first = passage.text.index("。") + 1
+    assert not judge(asked, "用刘琳老师主要还是因为导演觉得她合适", passage, 0, first).type_ok
+    assert judge(asked, "导演辛爽介绍了拍摄过程", passage, first, len(passage.text)).type_ok
+
+
+def test_eval_asks_the_history_first_in_one_chat(retriever, tmp_path, monkeypatch, capsys):
+    from rag import cli
+
+    qfile = tmp_path / "fu.jsonl"
+    rows = [
+        {"qid": "f1", "history": ["乳源县有多少名机关党员到社区报到？"], "question": "那浈江区呢？",
+         "answerable": False, "evidence": [], "answer_keywords": []},
+        {"qid": "f2", "history": ["大栗港镇刘家村建成了几座竹笋加工厂？"], "question": "那大栗港镇筹措了多少资金修建栗山河大桥？",
+         "answerable": True, "evidence": ["1700万元"], "answer_keywords": ["1700"]},
+    ]
+    qfile.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    monkeypatch.setattr("rag.runtime.get_retriever", lambda *a, **kw: retriever)
+    out = tmp_path / "res.jsonl"
+    assert cli.main(["eval", str(qfile), "--generator", "extractive", "--out", str(out), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["refusal_accuracy"] == 1.0 and metrics["answer_keyword_accuracy"] == 1.0
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert results[0]["query"] == "浈江区有多少名机关党员到社区报到？" and results[0]["refused"]
+    assert results[0]["history"][0]["question"] == rows[0]["history"][0] and "3400" in results[0]["history"][0]["answer"]
+    assert results[0]["refusal"]["reason"] == "answerability"
+    # The earlier question was asked before the graded one, in the same chat.
+    assert retriever.queries.index("乳源县有多少名机关党员到社区报到？") < retriever.queries.index(results[0]["query"])
