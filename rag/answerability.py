@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.extractive import (PLACE_LEVELS, QuestionAnalysis, has_answer_type, has_new_place, is_common_word, is_name_like,
-                            term_hits, term_weight)
+                            is_person_name, term_hits, term_weight)
 from rag.language import sentence_spans
 from rag.schema import Passage
 from rag.tokenize import normalize
@@ -55,7 +55,8 @@ _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
 _CN_DIGITS = "零一二三四五六七八九"
 # "什么特点" / "什么原因" ask for a description, not a name: their answers are not checked for one.
 _DESCRIPTIVE_KINDS = frozenset("特点 特色 类型 功能 作用 原因 理念 意思 含义 意义 问题 影响 方式 方法 措施 内容 情况 变化 优势 "
-                               "目的 目标 精神 风格 关系 要求 条件 标准 用途 经验 成果 成效 困难 职业 身份 性质 结构".split())
+                               "目的 目标 精神 风格 关系 要求 条件 标准 用途 经验 成果 成效 困难 职业 身份 性质 结构 病因 起因 成因 死因 "
+                               "本名 原名 名字 名称 别名 字 号 国籍 出生地 位置 地址 定义 概念 区别 不同".split())
 _NAME_FLAGS = ("n", "nr", "ns", "nt", "nz", "m", "eng", "j", "b", "vn")
 # Question words and counts that jieba keeps as words ("哪几个", "两个"): they ask, they are no attribute.
 _QUESTION_TERM = re.compile(r"^(?:哪|几|多少|什么|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$")
@@ -80,7 +81,10 @@ _ROLE_ALIASES = {"导演": ("导演", "执导"), "主演": ("主演", "出演", 
                  "航天员": ("航天员", "指令长"), "成员": ("成员", "航天员", "队员", "指令长")}
 _ROLE = re.compile(r"(总?导演|主演|主角|市长|省长|县长|书记|主席|总统|总理|首相|部长|局长|校长|院长|董事长|总裁|"
                    r"CEO|经理|作者|创始人|主持人|冠军|主帅|教练|队长|发言人|负责人|代言人|制片人|编剧|航天员|成员)")
-_ROLE_REACH = 4  # characters between a role word and the name it introduces, without a clause break
+_ROLE_REACH = 4
+_CHANGE = re.compile(r"增长|增加|减少|下降|提高|提升|降低|上涨|下跌|增幅|降幅|多出|少了|比上|同比|环比")
+_CHANGE_NUMBER = re.compile(r"(?:增长|增加|减少|下降|提高|提升|降低|上涨|下跌|多出|少了)了?(?:约|近|超过)?\d+(?:[.,]\d+)*\s*(?:多|余)?"
+                            r"\s*(?:万亿|亿|万|千)?\s*[\u4e00-\u9fff%]?")  # characters between a role word and the name it introduces, without a clause break
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?]")
 
 
@@ -189,6 +193,11 @@ def _head(question: str, terms) -> str:
     用途): such a question is a topic and the attribute asked; words that only name the answer's
     kind (时间, 人数) are skipped."""
     q = question.rstrip("?？。.!！ ")
+    m = re.search(r"的([\u4e00-\u9fffA-Za-z0-9]{2,6}?)(?:是|叫)?什么$", q)
+    if m and not _describes(m.group(1)) and m.group(1) not in _TYPE_HEADS:
+        # "2022中关村论坛的主题是什么": the answer names the 主题; a sentence that never says
+        # 主题 does not state it. Descriptions ("职业", "特点") are often stated without their word.
+        return m.group(1)
     if _ANY_QUESTION_WORD.search(q):
         # "A的B是什么": an encyclopaedia sentence often states B without naming it ("巴西足球运动员"
         # for 国籍, 职业), so B is weighed with the other attribute words, not required.
@@ -232,7 +241,8 @@ def _subjects_zh(question: str) -> list[Subject]:
         suffix = next((s for s in ORG_SUFFIXES if word.endswith(s)), "")
         if not suffix and following in ORG_SUFFIXES and flag in ("ns", "nr", "nz", "nt"):
             word, suffix = word + following, following
-        if (flag == "nt" or (suffix and _name_like(word[: -len(suffix)]))) and not is_common_word(word):
+        stem_named = flag in ("ns", "nr", "nz", "nt") or _name_like(word[: -len(suffix)])
+        if (flag == "nt" or (suffix and stem_named)) and not is_common_word(word):
             out.append(Subject(word, "org", (word,), suffix))
             continue
         # A place name without its level ("中国", "北京") or a word jieba tags as a person is often
@@ -381,6 +391,9 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     a sum, a date, a place, a person (beside the asked role, when there is one)?"""
     kind, analysis = asked.answer_type, asked.analysis
     question = normalize(analysis.question)
+    if kind in ("number", "money") and not _CHANGE.search(question):
+        # "比上一年增长了115万人" states a change, not the number asked for.
+        claim = _CHANGE_NUMBER.sub(" ", claim)
     if kind == "number" and analysis.unit:
         return _has_count(analysis, claim)
     if kind == "person" or (kind == "list" and asked.role):
@@ -392,6 +405,10 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     # "哪些" without a role: an enumeration may be written many ways, so it is not checked (the
     # extractive ranking still prefers one).
     return has_answer_type(analysis, claim) if kind in ("number", "money", "time", "place") else True
+
+
+def _describes(kind: str) -> bool:
+    return any(kind.startswith(d) or kind.endswith(d) for d in _DESCRIPTIVE_KINDS)
 
 
 def _names_kind(claim: str, question: str) -> bool:
@@ -406,7 +423,8 @@ def _names_kind(claim: str, question: str) -> bool:
     if any(w.lower() not in question.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]+\d*|\d+[A-Za-z]+", claim)):
         return True
     kind = m.group(1)
-    if any(kind.startswith(d) or kind.endswith(d) for d in _DESCRIPTIVE_KINDS):
+    first = next(iter(_posseg().cut(kind)), None)
+    if _describes(kind) or (first is not None and first.flag.startswith("v")):  # "由什么改编的" asks for a source
         return True
     words = [(w.word, w.flag) for w in _posseg().cut(claim)]
     for end in dict.fromkeys((kind, kind[-2:], kind[-1:])):
@@ -442,8 +460,7 @@ def _as_person(analysis: QuestionAnalysis) -> QuestionAnalysis:
 def _beside_role(role: str, window: str, claim: str, question: str) -> bool:
     """A person named within reach of the role word, with no clause break between ("导演徐昂", "由徐昂执导")."""
     words = _ROLE_ALIASES.get(role.lstrip("总"), (role,))
-    names = [w.word for w in _posseg().cut(claim) if w.flag.startswith("nr") and len(w.word) >= 2
-             and w.word not in question]
+    names = [w.word for w in _posseg().cut(claim) if is_person_name(w.word, w.flag) and w.word not in question]
     for text in (window, claim):
         for name in names:
             for m in re.finditer(re.escape(name), text):

@@ -320,6 +320,13 @@ def _print_answer(ans, streamed: bool) -> None:
         for c in ans.citations:
             out.print(f"[{c.n}] {c.source} (chars {c.start}–{c.end}): {c.text}", markup=False)
     elif ans.refused and ans.passages:
+        from .refusal import describe_refusal
+
+        why = describe_refusal(ans.details.get("refusal") or {})
+        if why:
+            from rich.markup import escape
+
+            out.print(f"[dim]refused: {escape(why)}[/dim]")
         out.print("[bold]Closest passages[/bold]")
         for i, p in enumerate(ans.passages[:3], 1):
             out.print(f"({i}) {p.source}: {p.text[:120]}…", markup=False)

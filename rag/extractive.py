@@ -266,6 +266,21 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
     return "any", 1
 
 
+# Common Chinese surnames: a rare two- or three-character word that starts with one and that jieba
+# tags as a place or a noun ("吴京"/ns) is read as a person's name too.
+_SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+
+
+def is_person_name(word: str, flag: str) -> bool:
+    """jieba's person tags (nr, nrfg, nrt), or a rare 2–3 character word led by a common surname."""
+    if len(word) < 2:
+        return False
+    if flag in ("nr", "nrfg", "nrt"):
+        return True
+    return (flag in ("ns", "n", "nz", "x") and len(word) <= 3 and word[0] in _SURNAMES
+            and re.fullmatch(r"[\u4e00-\u9fff]+", word) is not None and not is_common_word(word))
+
+
 def has_new_place(text: str, question: str) -> bool:
     """Does ``text`` name a place the question does not (jieba ``ns``, or a name with a place ending)?"""
     for w in _posseg().cut(text):
@@ -342,9 +357,7 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         return bool(found - set(analysis.numbers)) or bool(_CN_NUMBER.search(text))
     if kind == "person":
         question = normalize(analysis.question)
-        return any(
-            w.flag == "nr" and len(w.word) >= 2 and w.word not in question for w in _posseg().cut(text)
-        )
+        return any(is_person_name(w.word, w.flag) and w.word not in question for w in _posseg().cut(text))
     if kind == "list":
         return bool(_ENUMERATION.search(text))
     if kind == "time":

@@ -227,3 +227,30 @@ def _key_terms(analysis: QuestionAnalysis, *, exclude=frozenset(), only=None) ->
         if not any(t in longer for longer in out):
             out.append(t)
     return sorted(out, key=lambda t: -analysis.terms[t])
+
+
+# Why a question was refused, in words (rag/refusal.py and rag/answerability.py reasons).
+_REFUSAL_REASONS = {
+    "retrieval": "nothing retrieved is close to the question",
+    "terms": "the passages do not mention the question's key terms",
+    "numbers": "the passages do not hold the question's numbers",
+    "names": "the passages do not name what the question names",
+    "answer_type": "the passages hold no answer of the kind asked",
+    "no_citation": "no sentence of the answer is supported by a passage",
+    "off_topic": "the answer does not speak to the question",
+    "subject": "the passages state this for another subject",
+    "other_subject": "the passages state this for another subject",
+    "attribute": "the passages are on topic but do not state what was asked",
+    "question_form": "the passages only ask this themselves",
+}
+
+
+def describe_refusal(refusal: dict) -> str:
+    """A refusal's reason in words, from its ``to_json()`` ("" when there is none): the UI and the CLI show it."""
+    reason = refusal.get("reason", "")
+    if reason == "answerability":
+        closest = refusal.get("closest") or {}
+        reason = closest.get("reason") or "attribute"
+        if reason in ("subject", "other_subject") and refusal.get("missing"):
+            return f"the passages do not state this for {'、'.join(refusal['missing'][:2])}"
+    return _REFUSAL_REASONS.get(reason, "")

@@ -264,3 +264,18 @@ def test_the_page_builds_with_named_api_endpoints(ui_backend):
     demo = ui_app.build_app(ui_backend)
     names = {fn.api_name for fn in demo.fns.values() if getattr(fn, "api_visibility", "public") == "public"}
     assert {"ask", "search"} <= names
+
+
+def test_a_refusal_names_its_reason_and_marks_what_the_documents_state_of_another_subject():
+    chunk = Chunk(id="r:0", source="ruyuan.txt", title="乳源", paragraph=0, start=10, end=40,
+                  text="乳源组建56支瑶乡先锋服务队<b>。")
+    cit = Citation(n=1, source="ruyuan.txt", text="乳源组建56支瑶乡先锋服务队", start=10, end=24)
+    ans = Answer(question="桃江县组建了多少支服务队？", answer="文档中没有找到……：文档提到“乳源组建56支瑶乡先锋服务队”[1]，但没有提到桃江县的情况。",
+                 refused=True, generator="extractive", model="", citations=[cit], passages=[Passage(chunk, 1.0)],
+                 query="桃江县组建了多少支服务队？",
+                 details={"refusal": {"reason": "answerability", "missing": ["桃江县"],
+                                      "closest": {"reason": "subject"}}})
+    html = render.sources_html(ans)
+    assert "do not state this for 桃江县" in html and "<mark>" in html and "&lt;b&gt;" in html and "<b>" not in html
+    md = render.answer_markdown(ans)
+    assert "refused: the passages do not state this for 桃江县" in md and "(#" in md

@@ -11,6 +11,7 @@ import json
 import re
 
 from rag.citations import MARKER
+from rag.refusal import describe_refusal
 from rag.schema import Answer, Citation, Passage
 
 CLOSEST_PASSAGES = 3  # shown with a refusal
@@ -64,8 +65,18 @@ def sources_html(answer: Answer | None) -> str:
         return '<div class="yw-sources yw-muted">Sources of the answer appear here.</div>'
     parts: list[str] = []
     if answer.refused:
-        parts.append('<div class="yw-refusal-note">No passage supports an answer. The closest passages:</div>')
-        for p in answer.passages[:CLOSEST_PASSAGES]:
+        reason = refusal_reason(answer)
+        parts.append(f'<div class="yw-refusal-note">No passage supports an answer{": " + esc(reason) if reason else ""}.'
+                     ' The closest passages:</div>')
+        shown = set()
+        # A refusal that says what the documents state of another subject cites it as that: marked.
+        for cit in answer.citations:
+            p = passage_for(cit, answer.passages)
+            if p is not None:
+                shown.add(id(p))
+                parts.append(_card(cit.n, p, highlighted(p.text, cit.start - p.chunk.start, cit.end - p.chunk.start),
+                                   extra_class="yw-closest yw-other-subject"))
+        for p in [p for p in answer.passages if id(p) not in shown][: max(0, CLOSEST_PASSAGES - len(shown))]:
             parts.append(_card(None, p, esc(p.text), extra_class="yw-closest"))
         if not answer.passages:
             parts.append('<div class="yw-muted">Nothing was retrieved (is anything indexed?).</div>')
@@ -128,10 +139,15 @@ def answer_markdown(answer: Answer) -> str:
         nums = re.findall(r"\d+", m.group(1))
         return " " + "".join(f"[\\[{n}\\]](#{source_anchor(int(n))})" for n in nums)
 
-    text = MARKER.sub(link, text) if not answer.refused else text
+    text = MARKER.sub(link, text) if not answer.refused or answer.citations else text
     by = answer.generator + (f" · {answer.model}" if answer.model else "")
-    note = "refused: not enough evidence" if answer.refused else f"{len(answer.citations)} source(s)"
+    note = f"refused: {refusal_reason(answer) or 'not enough evidence'}" if answer.refused else f"{len(answer.citations)} source(s)"
     return f"{text}\n\n*— {esc(by)} · {note}*"
+
+
+def refusal_reason(answer: Answer) -> str:
+    """The refusal's reason in words ("" when there is none)."""
+    return describe_refusal(answer.details.get("refusal") or {})
 
 
 def documents_html(documents: list) -> str:
