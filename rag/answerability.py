@@ -346,7 +346,10 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
             continue
         missing.append(s.text)
     type_ok = fits_type(asked, claim_n, window)
-    statement = not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！"))
+    # Neither the answer nor the sentence it rests on may be a question: "百度此前一直梦寐以求的“框计算”会
+    # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
+    statement = not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！")) and not all(
+        re.search(r"[?？]$|吗$", window[a:b].rstrip("”」』）)\"' ")) for a, b in sentence_spans(window))
     attribute = _attribute_share(asked, normalize(before) + window, context)
     head_ok = _names_head(asked.head, window)
     subject_ok = not missing

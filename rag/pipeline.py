@@ -46,15 +46,18 @@ class Pipeline:
         k: int = 5,
         context_passages: int = CONTEXT_PASSAGES,
         max_tokens: int = 256,
+        answerability: bool = True,
     ):
         """An English question's terms meet Chinese passages in the refusal and extractive
         checks through the retriever's own translation (``retriever.translate``, see
-        rag/crosslingual), when it has one."""
+        rag/crosslingual), when it has one. ``answerability=False`` leaves out the
+        rag/answerability checks (to measure what they cost and change; not for users)."""
         self.retriever = retriever
         self.generator = generator
         self.k = k
         self.context_passages = context_passages
         self.max_tokens = max_tokens
+        self.answerability = answerability
         self._extractive = ExtractiveAnswerer()
         self._leads: dict[tuple[int, str], str] = {}
 
@@ -122,8 +125,8 @@ class Pipeline:
         if not decision.refused:
             decision = check_content(analysis, context)
         asked = asked_for(analysis)
-        accepted: dict[tuple[int, int, int], Judgement] = {}
-        if not decision.refused:
+        accepted: dict[tuple[int, int, int], Judgement] | None = {} if self.answerability else None
+        if not decision.refused and self.answerability:
             t0 = time.perf_counter()
             decision, accepted = self._answerable(asked, analysis, context)
             details["answerability"] = {"best_score": decision.details["best_score"], "passing": len(accepted),
@@ -136,6 +139,9 @@ class Pipeline:
 
         def accept(c) -> bool:
             return (c.passage, c.start, c.end) in accepted
+
+        if accepted is None:
+            accept = None  # noqa: F811 — without answerability the extractive answerer picks freely
 
         prompt = None
         if self.generator is None:
@@ -218,7 +224,7 @@ class Pipeline:
         """After answering: verified citations (rag/refusal.check_answer), then at least one kept
         sentence that, with its supporting window, passes answerability."""
         decision = check_answer(citations, analysis, _kept_sentences(report))
-        if decision.refused:
+        if decision.refused or not self.answerability:
             return decision
         judgements = judge_answer(asked, report.get("sentences", []), passages, self._lead)
         details["answerability_check"] = [j.to_json() for j in judgements[:3]]

@@ -181,3 +181,9 @@ def test_eval_asks_the_history_first_in_one_chat(retriever, tmp_path, monkeypatc
     assert results[0]["refusal"]["reason"] == "answerability"
     # The earlier question was asked before the graded one, in the same chat.
     assert retriever.queries.index("乳源县有多少名机关党员到社区报到？") < retriever.queries.index(results[0]["query"])
+
+
+def test_without_the_check_the_swapped_subject_is_answered(retriever):
+    # What the stage is for: the same pipeline without it relabels 乳源's teams as 桃江's.
+    ans = Pipeline(retriever, None, answerability=False).ask("桃江县组建了多少支瑶乡先锋服务队？")
+    assert not ans.refused and "56" in ans.answer
