@@ -348,8 +348,7 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
     type_ok = fits_type(asked, claim_n, window)
     # Neither the answer nor the sentence it rests on may be a question: "百度此前一直梦寐以求的“框计算”会
     # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
-    statement = not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！")) and not all(
-        re.search(r"[?？]$|吗$", window[a:b].rstrip("”」』）)\"' ")) for a, b in sentence_spans(window))
+    statement = not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！")) and not _rests_on_question(claim_n, window)
     attribute = _attribute_share(asked, normalize(before) + window, context)
     head_ok = _names_head(asked.head, window)
     subject_ok = not missing
@@ -370,6 +369,21 @@ def _names_head(head: str, window: str) -> bool:
         return False
     chars = [c for c in head if not c.isascii()]
     return bool(chars) and sum(c in window for c in chars) / len(chars) >= _MIN_HEAD_CHARS
+
+
+def _rests_on_question(claim: str, window: str) -> bool:
+    """Is the window's sentence the claim rests on a question?"""
+    from rag.citations import bigrams
+
+    spans = sentence_spans(window)
+    quoted = [q for q in re.findall(r"“([^”]{1,30})”", claim) if q in window]
+    grams = bigrams("".join(re.findall(r"[\u4e00-\u9fff]", claim)))
+    if not spans or not (quoted or grams):
+        return False
+    # The sentence holding what the claim quotes, else the one sharing most of its Chinese.
+    a, b = max(spans, key=lambda s: (sum(q in window[s[0] : s[1]] for q in quoted),
+                                     len(grams & bigrams(window[s[0] : s[1]]))))
+    return bool(re.search(r"[?？]$|吗$", window[a:b].rstrip("”」』）)\"' ")))
 
 
 def _focus(claim: str, window: str) -> str:

@@ -187,3 +187,11 @@ def test_without_the_check_the_swapped_subject_is_answered(retriever):
     # What the stage is for: the same pipeline without it relabels 乳源's teams as 桃江's.
     ans = Pipeline(retriever, None, answerability=False).ask("桃江县组建了多少支瑶乡先锋服务队？")
     assert not ans.refused and "56" in ans.answer
+
+
+def test_a_claim_copied_out_of_a_question_is_no_statement():
+    # A model turns "…“框计算”会实现吗？" into "百度推出的是“框计算”": the sentence it rests on asks, it does not state.
+    passage = passage_from("ChatGPT对百度的影响悬而未决。例如，百度此前一直梦寐以求的“框计算”会实现吗？", source="q.txt")
+    asked = asked_for(analyse_question("百度推出的类ChatGPT产品叫什么？"))
+    j = judge(asked, "百度推出的类ChatGPT产品是“框计算”", passage, 0, len(passage.text))
+    assert not j.ok and j.reason == "question_form"
