@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.extractive import (PLACE_LEVELS, QuestionAnalysis, has_answer_type, has_new_place, is_common_word, is_name_like,
-                            is_person_name, term_hits, term_weight)
+                            QUESTION_WORDS, is_person_name, term_hits, term_weight)
 from rag.language import sentence_spans
 from rag.schema import Passage
 from rag.tokenize import normalize
@@ -46,6 +46,8 @@ CARRIED_IDF = 10.0
 # Recurring events named by place: "北京冬奥会" and "索契冬奥会" are different ones.
 EVENT_SUFFIXES = ("冬奥会", "奥运会", "冬残奥会", "残奥会", "亚运会", "世界杯", "世博会", "进博会", "博览会", "峰会",
                   "论坛", "电影节", "运动会", "锦标赛", "晚会", "春晚")
+# Heads of named things a question may be about ("X项目", "X大桥"): the name before them is a subject.
+THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
 ORG_SUFFIXES = ("集团", "公司", "大学", "学院", "银行", "证券", "医院", "研究院", "研究所", "协会", "委员会")
 # Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name).
 _NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里")
@@ -222,6 +224,7 @@ def _subjects_zh(question: str) -> list[Subject]:
     for m in _NUMBER_SUBJECT.finditer(masked):
         if not _YEAR.fullmatch(m.group(1)) and m.group(2) not in "年":
             out.append(Subject(m.group(), "number", (m.group(),), m.group(2)))
+    out.extend(_named_things(masked))
     for m in _LATIN_NAME.finditer(masked):
         word = m.group()
         if len(word) >= 2 and not word.isdigit():
@@ -277,6 +280,35 @@ def _chinese_numeral(value: int) -> str:
         tens, ones = divmod(value, 10)
         return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
     return str(value)
+
+
+def _named_things(question: str) -> list[Subject]:
+    """Projects, bridges, bases… named in the question ("毛羊坪渡改桥项目", "重大科技专项“揭榜制”项目"): the
+    words before such a head back to a particle, a place or a question word, kept only when one of
+    them is rare enough to be a name. Any ending of the phrase that still holds that word counts as
+    it ("毛羊坪渡改桥项目" for "启动毛羊坪渡改桥项目"), and so does the rarest word alone."""
+    words = [(w.word, w.flag) for w in _posseg().cut(question)]
+    out = []
+    for i, (word, _flag) in enumerate(words):
+        if word not in THING_HEADS:
+            continue
+        j = i
+        while j > 0:
+            prev, flag = words[j - 1]
+            if (flag.startswith(("u", "p", "c", "r", "d")) or prev in QUESTION_WORDS or prev.endswith(PLACE_LEVELS)
+                    or (flag == "x" and prev not in "“”\"《》") or _YEAR.fullmatch(prev)):
+                break
+            j -= 1
+        names = [k for k in range(j, i) if re.fullmatch(r"[\u4e00-\u9fff]{2,}", words[k][0])
+                 and words[k][0] not in QUESTION_WORDS and is_name_like(words[k][0])
+                 and term_weight(words[k][0]) >= CARRIED_IDF]
+        if not names:
+            continue
+        # …and its rarest word alone: a document may name the thing otherwise ("威克水槽州立公园").
+        rarest = max((words[k][0] for k in names), key=term_weight)
+        forms = tuple("".join(w for w, _f in words[k : i + 1]) for k in range(j, names[0] + 1)) + (rarest,)
+        out.append(Subject(forms[0], "name", forms, word))
+    return out
 
 
 def _tagged_words(text: str) -> list[tuple[str, str, str]]:

@@ -57,7 +57,7 @@ def rewrite_followup(question: str, history: list[dict] | None, generator=None) 
         return question
     if generator is not None:
         rewritten = _rewrite_with_model(question, history, generator)
-        if rewritten:
+        if rewritten and _keeps_question(question, rewritten):
             return rewritten
     return rewrite_heuristic(question, previous)
 
@@ -172,6 +172,18 @@ def followup_messages(question: str, history: list[dict]) -> list[dict]:
         lines.append(f"{labels[role]}：{content[:120]}" if zh else f"{labels[role]}: {content[:240]}")
     text = prompts.render("followup_zh" if zh else "followup_en", history="\n".join(lines), question=question.strip())
     return [{"role": "user", "content": text}]
+
+
+def _keeps_question(question: str, rewritten: str) -> bool:
+    """Does the model's rewrite still ask the follow-up? Small models sometimes return the previous
+    question instead ("他们为此流转了多少亩闲置土地？" → "东田村种植的烧仙草有什么功效？"): then at least
+    half of the follow-up's own words are missing, and the heuristic rewrite is used."""
+    from rag.tokenize import tokenize
+
+    words = {w for w in tokenize(question) if len(w) >= 2 and not _PRONOUN_ZH.fullmatch(w)}
+    if not words:
+        return True
+    return sum(w in rewritten for w in words) * 2 >= len(words)
 
 
 def _rewrite_with_model(question: str, history: list[dict], generator) -> str:

@@ -195,3 +195,15 @@ def test_a_claim_copied_out_of_a_question_is_no_statement():
     asked = asked_for(analyse_question("百度推出的类ChatGPT产品叫什么？"))
     j = judge(asked, "百度推出的类ChatGPT产品是“框计算”", passage, 0, len(passage.text))
     assert not j.ok and j.reason == "question_form"
+
+
+def test_a_named_project_is_a_subject_too():
+    # The 2900万元 is the 华润希望乡村项目's budget, not the 毛羊坪渡改桥项目's.
+    passage = passage_from("10月26日,韶关翁源华润希望乡村项目开工,项目预算总投资约2900万元,由华润集团出资建设。",
+                           source="wengyuan.txt")
+    asked = asked_for(analyse_question("毛羊坪渡改桥项目总投资是多少？"))
+    assert [s.text for s in asked.subjects] == ["毛羊坪渡改桥项目"]
+    j = judge(asked, "毛羊坪渡改桥项目总投资约2900万元", passage, 0, len(passage.text))
+    assert not j.ok and j.missing_subjects == ["毛羊坪渡改桥项目"]
+    asked = asked_for(analyse_question("华润希望乡村项目总投资是多少？"))
+    assert judge(asked, "华润希望乡村项目总投资约2900万元", passage, 0, len(passage.text)).ok

@@ -41,3 +41,9 @@ def test_llm_rewrite_used_when_a_generator_is_given():
 
 def test_llm_rewrite_falls_back_to_heuristic_when_empty():
     assert rewrite_followup("那浈江区呢？", HISTORY, ScriptedGenerator("")) == "浈江区有多少个村级党组织参与了双向承诺？"
+
+
+def test_a_model_rewrite_that_drops_the_follow_up_is_not_used():
+    history = [{"role": "user", "content": "乳源东坪镇东田村种植的烧仙草有什么功效？"}, {"role": "assistant", "content": "清热解暑[1]。"}]
+    gen = ScriptedGenerator("改写：乳源东坪镇东田村种植的烧仙草有什么功效？")
+    assert rewrite_followup("他们为此流转了多少亩闲置土地？", history, gen) == "乳源东坪镇东田村为此流转了多少亩闲置土地？"
