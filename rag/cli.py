@@ -294,39 +294,42 @@ def _stream_answer(pipe, question: str, history):
     from .schema import Answer
 
     final = None
-    streamed = False
+    streamed: list[str] = []
     for piece in pipe.ask_stream(question, history=history):
         if isinstance(piece, Answer):
             final = piece
         else:
-            streamed = True
+            streamed.append(piece)
             sys.stdout.write(piece)
             sys.stdout.flush()
     if streamed:
         sys.stdout.write("\n")
-    _print_answer(final, streamed)
+    _print_answer(final, "".join(streamed))
     return final
 
 
-def _print_answer(ans, streamed: bool) -> None:
-    if streamed and ans.refused is False:
-        out.print("[dim](verified answer)[/dim]")
-    out.print(ans.answer, markup=False)
+def _print_answer(ans, streamed: str) -> None:
+    """The verified answer (again, only when the checks changed the streamed text), the rewritten
+    query, who answered, a refusal's reason, then the sources or the closest passages."""
+    from rich.markup import escape
+
+    from .refusal import describe_refusal
+
+    if ans.answer.strip() != streamed.strip():
+        if streamed and ans.refused is False:
+            out.print("[dim](verified answer)[/dim]")
+        out.print(ans.answer, markup=False)
     if ans.query and ans.query != ans.question:
-        out.print(f"[dim]query: {ans.query}[/dim]")
-    out.print(f"[dim]— {ans.generator}{' · ' + ans.model if ans.model else ''}[/dim]")
+        out.print(f"[dim]query: {escape(ans.query)}[/dim]")
+    out.print(f"[dim]— {escape(ans.generator)}{' · ' + escape(ans.model) if ans.model else ''}[/dim]")
+    why = describe_refusal(ans.details.get("refusal") or {}) if ans.refused else ""
+    if why:
+        out.print(f"[dim]refused: {escape(why)}[/dim]")
     if ans.citations:
         out.print("[bold]Sources[/bold]")
         for c in ans.citations:
             out.print(f"[{c.n}] {c.source} (chars {c.start}–{c.end}): {c.text}", markup=False)
     elif ans.refused and ans.passages:
-        from .refusal import describe_refusal
-
-        why = describe_refusal(ans.details.get("refusal") or {})
-        if why:
-            from rich.markup import escape
-
-            out.print(f"[dim]refused: {escape(why)}[/dim]")
         out.print("[bold]Closest passages[/bold]")
         for i, p in enumerate(ans.passages[:3], 1):
             out.print(f"({i}) {p.source}: {p.text[:120]}…", markup=False)

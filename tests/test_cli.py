@@ -125,3 +125,12 @@ def test_python_m_rag_help():
     assert out.returncode == 0
     for cmd in ("index", "search", "eval", "ask", "chat", "serve"):
         assert cmd in out.stdout
+
+
+def test_ask_prints_a_refusal_once_with_its_reason(indexed, capsys):
+    # 115 村级党组织 are 乳源's; asked of 浈江区, the answer is a refusal that says so.
+    assert main(["ask", "浈江区有多少个村级党组织参与“双向承诺”？", "--index", str(indexed),
+                 "--generator", "extractive"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("文档中没有找到") == 1
+    assert "refused: the passages do not state this for 浈江区" in printed
