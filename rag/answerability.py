@@ -25,15 +25,15 @@ subject of the same kind, the refusal says so and cites it as what it is.
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from rag.extractive import (PLACE_LEVELS, QuestionAnalysis, has_answer_type, has_new_place, is_common_word, is_name_like,
-                            QUESTION_WORDS, is_person_name, term_hits, term_weight)
+from rag.citations import bigrams
+from rag.extractive import (PLACE_LEVELS, QUESTION_WORDS, QuestionAnalysis, _posseg, has_answer_type, has_new_place,
+                            is_common_word, is_name_like, is_person_name, term_hits, term_weight)
 from rag.language import sentence_spans
 from rag.schema import Passage
-from rag.tokenize import normalize
+from rag.tokenize import _jieba, normalize
 
 # Share of the attribute's IDF weight the supporting sentence (and the one before it) must hold
 # when the gates pass. Swept on seed_dev, seed_dev_followup, rgb-zh-dev and CMRC2018-dev
@@ -69,6 +69,8 @@ _ORDINAL_SUBJECT = re.compile(r"第(" + _NUMERAL + r")(届|次|任|期|批|轮|�
 _SERIAL_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2})(" + _NUMERAL + r")号")
 # A number the question names with its unit ("1500米"): "500米" is another race.
 _NUMBER_SUBJECT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(公里|千米|公斤|千克|英寸|[米克吨岁届号期次个人名家天元亿万%秒级层寸])")
+# Numbered subjects: the pattern that finds them and the group holding what a rival shares (``level``).
+_NUMBERED = {"ordinal": (_ORDINAL_SUBJECT, 2), "serial": (_SERIAL_SUBJECT, 1), "number": (_NUMBER_SUBJECT, 2)}
 _ANY_QUESTION_WORD = re.compile(r"什么|多少|哪|谁|几|怎|如何|何时|吗|是否")
 # Head words that only name the kind of answer (checked by the answer type instead).
 _TYPE_HEADS = frozenset("时间 日期 地点 地方 名字 名称 人数 数量 情况 结果 成绩 类型 原因 方式".split())
@@ -83,10 +85,10 @@ _ROLE_ALIASES = {"导演": ("导演", "执导"), "主演": ("主演", "出演", 
                  "航天员": ("航天员", "指令长"), "成员": ("成员", "航天员", "队员", "指令长")}
 _ROLE = re.compile(r"(总?导演|主演|主角|市长|省长|县长|书记|主席|总统|总理|首相|部长|局长|校长|院长|董事长|总裁|"
                    r"CEO|经理|作者|创始人|主持人|冠军|主帅|教练|队长|发言人|负责人|代言人|制片人|编剧|航天员|成员)")
-_ROLE_REACH = 4
+_ROLE_REACH = 4  # characters between a role word and the name it introduces, without a clause break
 _CHANGE = re.compile(r"增长|增加|减少|下降|提高|提升|降低|上涨|下跌|增幅|降幅|多出|少了|比上|同比|环比")
 _CHANGE_NUMBER = re.compile(r"(?:增长|增加|减少|下降|提高|提升|降低|上涨|下跌|多出|少了)了?(?:约|近|超过)?\d+(?:[.,]\d+)*\s*(?:多|余)?"
-                            r"\s*(?:万亿|亿|万|千)?\s*[\u4e00-\u9fff%]?")  # characters between a role word and the name it introduces, without a clause break
+                            r"\s*(?:万亿|亿|万|千)?\s*[\u4e00-\u9fff%]?")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?]")
 
 
@@ -109,10 +111,13 @@ class AskedFor:
     analysis: QuestionAnalysis
     subjects: tuple[Subject, ...]
     attribute: dict[str, float]  # content term -> IDF weight, subjects excluded; longest forms only
-    answer_type: str  # QuestionAnalysis.answer_type
     role: str = ""  # the role a person answer must stand beside ("导演")
     head: str = ""  # the attribute noun of a bare "A的B" question (B), which the supporting sentence must name
     parts: dict[str, dict[str, float]] = field(default_factory=dict)  # "常住人口" -> {"常住": w, "人口": w}
+
+    @property
+    def answer_type(self) -> str:
+        return self.analysis.answer_type
 
     @property
     def attribute_weight(self) -> float:
@@ -158,7 +163,7 @@ class Judgement:
 def asked_for(analysis: QuestionAnalysis) -> AskedFor:
     """Subjects, attribute words and fine answer type of an analysed question."""
     q = normalize(analysis.question)
-    subjects = list(_subjects_zh(analysis.question)) if analysis.language == "zh" else []
+    subjects = _subjects_zh(q) if analysis.language == "zh" else []
     for name in analysis.names:  # translated names of an English question (pinyin → 乳源)
         subjects.append(Subject(name, "name", analysis.alternatives.get(name, (name,))))
     attribute = {
@@ -170,14 +175,12 @@ def asked_for(analysis: QuestionAnalysis) -> AskedFor:
     # its parts give partial credit when a document words it otherwise ("常驻人口").
     longest = {t: w for t, w in attribute.items() if not any(t != o and t in o for o in attribute)}
     parts = {t: _parts(t, attribute) for t in longest}
-    answer_type = analysis.answer_type
     role = ""
-    if answer_type in ("person", "list"):
+    if analysis.answer_type in ("person", "list"):
         m = _ROLE.search(q)
         role = m.group(1) if m else ""
     head = _head(q, longest) if analysis.language == "zh" else ""
-    return AskedFor(analysis, tuple(_dedupe(subjects)), longest, answer_type, role, head,
-                    parts={t: p for t, p in parts.items() if p})
+    return AskedFor(analysis, tuple(_dedupe(subjects)), longest, role, head, parts={t: p for t, p in parts.items() if p})
 
 
 def _parts(term: str, terms: dict[str, float]) -> dict[str, float]:
@@ -191,9 +194,10 @@ def _parts(term: str, terms: dict[str, float]) -> dict[str, float]:
 
 
 def _head(question: str, terms) -> str:
-    """The last content word of a question with no question word at all ("中国误入美国飞艇的用途" →
-    用途): such a question is a topic and the attribute asked; words that only name the answer's
-    kind (时间, 人数) are skipped."""
+    """The attribute noun the supporting sentence must name: B of "A的B是什么" when B names a thing
+    (主题, 处理器; not a description such as 职业), or the last content word of a question with no
+    question word at all ("中国误入美国飞艇的用途" → 用途); words that only name the answer's kind
+    (时间, 人数) are skipped."""
     q = question.rstrip("?？。.!！ ")
     m = re.search(r"的([\u4e00-\u9fffA-Za-z0-9]{2,6}?)(?:是|叫)?什么$", q)
     if m and not _describes(m.group(1)) and m.group(1) not in _TYPE_HEADS:
@@ -208,8 +212,8 @@ def _head(question: str, terms) -> str:
     return ordered[-1][1] if ordered else ""
 
 
-def _subjects_zh(question: str) -> list[Subject]:
-    q = normalize(question)
+def _subjects_zh(q: str) -> list[Subject]:
+    """The subjects a (normalised) Chinese question names."""
     out: list[Subject] = []
     for m in _WORK.finditer(q):
         out.append(Subject(f"《{m.group(1)}》", "work", (m.group(1),)))
@@ -224,12 +228,14 @@ def _subjects_zh(question: str) -> list[Subject]:
     for m in _NUMBER_SUBJECT.finditer(masked):
         if not _YEAR.fullmatch(m.group(1)) and m.group(2) not in "年":
             out.append(Subject(m.group(), "number", (m.group(),), m.group(2)))
-    out.extend(_named_things(masked))
+    words = [(w.word, w.flag) for w in _posseg().cut(masked)]
+    out.extend(_named_things(words))
     for m in _LATIN_NAME.finditer(masked):
         word = m.group()
         if len(word) >= 2 and not word.isdigit():
             out.append(Subject(word, "name", (_squash_latin(word),)))
-    for word, flag, following in _tagged_words(masked):
+    for i, (word, flag) in enumerate(words):
+        following = words[i + 1][0] if i + 1 < len(words) else ""
         if flag == "x" or len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
         level = next((lv for lv in PLACE_LEVELS if word.endswith(lv) and len(word) > len(lv) + 1), "")
@@ -282,12 +288,12 @@ def _chinese_numeral(value: int) -> str:
     return str(value)
 
 
-def _named_things(question: str) -> list[Subject]:
+def _named_things(words: list[tuple[str, str]]) -> list[Subject]:
     """Projects, bridges, bases… named in the question ("毛羊坪渡改桥项目", "重大科技专项“揭榜制”项目"): the
     words before such a head back to a particle, a place or a question word, kept only when one of
     them is rare enough to be a name. Any ending of the phrase that still holds that word counts as
-    it ("毛羊坪渡改桥项目" for "启动毛羊坪渡改桥项目"), and so does the rarest word alone."""
-    words = [(w.word, w.flag) for w in _posseg().cut(question)]
+    it ("毛羊坪渡改桥项目" for "启动毛羊坪渡改桥项目"), and so does the rarest word alone. ``words``:
+    the question's (word, posseg flag) pairs."""
     out = []
     for i, (word, _flag) in enumerate(words):
         if word not in THING_HEADS:
@@ -309,12 +315,6 @@ def _named_things(question: str) -> list[Subject]:
         forms = tuple("".join(w for w, _f in words[k : i + 1]) for k in range(j, names[0] + 1)) + (rarest,)
         out.append(Subject(forms[0], "name", forms, word))
     return out
-
-
-def _tagged_words(text: str) -> list[tuple[str, str, str]]:
-    """(word, posseg flag, the word after it) for ``text``."""
-    words = [(w.word, w.flag) for w in _posseg().cut(text)]
-    return [(w, f, words[i + 1][0] if i + 1 < len(words) else "") for i, (w, f) in enumerate(words)]
 
 
 def _place_forms(word: str, level: str) -> tuple[str, ...]:
@@ -339,13 +339,6 @@ def _dedupe(subjects: list[Subject]) -> list[Subject]:
         if not any(s.text in o.text for o in out):
             out.append(s)
     return out
-
-
-@functools.lru_cache(maxsize=1)
-def _posseg():
-    import jieba.posseg
-
-    return jieba.posseg
 
 
 # --- one sentence ----------------------------------------------------------------------------
@@ -405,8 +398,6 @@ def _names_head(head: str, window: str) -> bool:
 
 def _rests_on_question(claim: str, window: str) -> bool:
     """Is the window's sentence the claim rests on a question?"""
-    from rag.citations import bigrams
-
     spans = sentence_spans(window)
     quoted = [q for q in re.findall(r"“([^”]{1,30})”", claim) if q in window]
     grams = bigrams("".join(re.findall(r"[\u4e00-\u9fff]", claim)))
@@ -501,8 +492,6 @@ def _has_count(analysis: QuestionAnalysis, claim: str) -> bool:
 
 
 def _as_person(analysis: QuestionAnalysis) -> QuestionAnalysis:
-    from dataclasses import replace
-
     return analysis if analysis.answer_type == "person" else replace(analysis, answer_type="person")
 
 
@@ -540,17 +529,10 @@ def _rival(subject: Subject, window: str) -> str:
     if subject.kind == "work":
         works = [m.group() for m in _WORK.finditer(window) if m.group(1) not in subject.forms]
         return works[0] if works else ""
-    if subject.kind == "ordinal":
-        others = [m.group() for m in _ORDINAL_SUBJECT.finditer(window)
-                  if m.group(2) == subject.level and m.group() not in subject.forms]
-        return others[0] if others else ""
-    if subject.kind == "serial":
-        others = [m.group() for m in _SERIAL_SUBJECT.finditer(window)
-                  if m.group(1) == subject.level and m.group() not in subject.forms]
-        return others[0] if others else ""
-    if subject.kind == "number":
-        others = [m.group() for m in _NUMBER_SUBJECT.finditer(window)
-                  if m.group(2) == subject.level and m.group() not in subject.forms]
+    if subject.kind in _NUMBERED:
+        pattern, group = _NUMBERED[subject.kind]
+        others = [m.group() for m in pattern.finditer(window)
+                  if m.group(group) == subject.level and m.group() not in subject.forms]
         return others[0] if others else ""
     if subject.kind in ("place", "org", "event") and subject.level:
         for name in _level_names(window, subject.level):
@@ -574,13 +556,6 @@ def _level_names(text: str, level: str) -> list[str]:
               and _name_like(words[i - 1] + stem)):
             out.append(words[i - 1] + w)
     return out
-
-
-@functools.lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    return jieba
 
 
 def _attribute_share(asked: AskedFor, text: str, context: str = "") -> float:

@@ -55,6 +55,8 @@ _MONEY = re.compile(
     r"\d+(?:[.,]\d+)*\s*(?:多|余)?\s*(?:万亿|亿|万|千)?\s*(?:多|余)?\s*(?:元|美元|欧元|英镑|日元|港元|港币|块)"
     r"|\d+(?:\.\d+)?\s*(?:万亿|亿)|[一二三四五六七八九十百千]+\s*(?:万|亿)\s*元"
 )
+# Measure words of a count ("多少支"); a question's unit may also be a sum or a length (元, 万, 公里).
+_COUNT_UNITS = "个家位名支条项次天亩人件所座套种批类户村镇年吨斤"
 # Administrative levels, longest first ("乳源瑶族自治县" is a 自治县, "桃江县" a 县).
 PLACE_LEVELS = ("自治县", "自治州", "自治区", "社区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
 _PLACE_ENDINGS = PLACE_LEVELS + ("国", "州", "岛", "馆", "中心", "体育场")
@@ -180,7 +182,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in _NUMBER.finditer(normalize(question))))
     answer_type, asks = _answer_type(question, language)
     q = normalize(question)
-    unit = re.search(r"(?:多少|几)([个家位名支条项次天亩人件元所座套种批类户村镇年万亿公里米吨斤])", q)
+    unit = re.search(r"(?:多少|几)([" + _COUNT_UNITS + "元万亿公里米])", q)
     return QuestionAnalysis(
         question, language, terms, numbers, answer_type, asks,
         unit=unit.group(1) if unit else ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
@@ -233,7 +235,7 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
             return "time", 1 + len(re.findall(r"多少|哪所|哪家|哪个|哪些", q))
         if _PLACE_CUES.search(q) and not number_cues:
             return "place", 1
-        unit = re.search(r"(?:多少|几)([个家位名支条项次天亩人件所座套种批类户村镇年吨斤])", q)
+        unit = re.search(r"(?:多少|几)([" + _COUNT_UNITS + "])", q)
         if (_MONEY_CUES.search(q) and not _RATIO_CUES.search(q) and not unit
                 and (number_cues or not re.search(r"什么|哪|怎|如何", q))):
             return "money", max(1, len(number_cues))
@@ -441,16 +443,15 @@ class ExtractiveAnswerer:
     model = ""
 
     def answer(self, question: str, passages: list[Passage], analysis: QuestionAnalysis | None = None,
-               accept=None) -> str:
+               candidates: list[Candidate] | None = None) -> str:
         """The answer text with ``[n]`` markers (n = 1-based index into ``passages``); "" if nothing fits.
 
-        ``accept`` (Candidate → bool), when given, keeps only the candidates it accepts: the
-        pipeline passes its answerability judgement, so the clause chosen is one that states
-        the asked attribute of the asked subject, not merely the best-ranked one."""
+        ``candidates``, when given, are the ranked candidates to choose from instead of all of
+        ``rank_candidates``: the pipeline passes those its answerability judgement accepted, so
+        the clause chosen states the asked attribute of the asked subject, not merely ranks best."""
         analysis = analysis or analyse_question(question)
-        candidates = rank_candidates(analysis, passages)
-        if accept is not None:
-            candidates = [c for c in candidates if accept(c)]
+        if candidates is None:
+            candidates = rank_candidates(analysis, passages)
         if not candidates:
             return ""
         chosen = [candidates[0]]

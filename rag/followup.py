@@ -21,6 +21,7 @@ import re
 
 import prompts
 from rag.language import detect_language
+from rag.tokenize import tokenize
 
 _WHAT_ABOUT_ZH = re.compile(r"^(?:那么?|那个|还有|另外|再问一下)?\s*(?P<x>[^，,。？?！!\s]{1,15}?)\s*(?:呢|的呢|怎么样|如何)\s*[？?。!！]*$")
 _WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I)
@@ -178,8 +179,6 @@ def _keeps_question(question: str, rewritten: str) -> bool:
     """Does the model's rewrite still ask the follow-up? Small models sometimes return the previous
     question instead ("他们为此流转了多少亩闲置土地？" → "东田村种植的烧仙草有什么功效？"): then at least
     half of the follow-up's own words are missing, and the heuristic rewrite is used."""
-    from rag.tokenize import tokenize
-
     words = {w for w in tokenize(question) if len(w) >= 2 and not _PRONOUN_ZH.fullmatch(w)}
     if not words:
         return True

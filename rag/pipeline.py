@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from rag.answerability import AskedFor, Judgement, asked_for, judge, judge_answer
 from rag.citations import verify_citations
-from rag.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer, analyse_question, rank_candidates
+from rag.extractive import ENGLISH_QUOTE_PREFIX, Candidate, ExtractiveAnswerer, analyse_question, rank_candidates
 from rag.followup import rewrite_followup
 from rag.language import detect_language
 from rag.prompting import CONTEXT_PASSAGES, build_messages
@@ -125,7 +125,8 @@ class Pipeline:
         if not decision.refused:
             decision = check_content(analysis, context)
         asked = asked_for(analysis)
-        accepted: dict[tuple[int, int, int], Judgement] | None = {} if self.answerability else None
+        # The extractive candidates that pass answerability (None: the stage is off, choose freely).
+        accepted: list[Candidate] | None = [] if self.answerability else None
         if not decision.refused and self.answerability:
             t0 = time.perf_counter()
             decision, accepted = self._answerable(asked, analysis, context)
@@ -137,15 +138,9 @@ class Pipeline:
             yield finish(text, True, cited, decision=decision)
             return
 
-        def accept(c) -> bool:
-            return (c.passage, c.start, c.end) in accepted
-
-        if accepted is None:
-            accept = None  # noqa: F811 — without answerability the extractive answerer picks freely
-
         prompt = None
         if self.generator is None:
-            raw = self._extractive_raw(query, context, analysis, accept)
+            raw = self._extractive_raw(query, context, analysis, accepted)
         else:
             prompt = build_messages(query, context, analysis=analysis, language=language)
             pieces = []
@@ -170,7 +165,7 @@ class Pipeline:
             # something the passages say of another subject or attribute (a model that says the
             # documents do not answer is believed: its "no" is evidence, its numbers are not).
             # Answer with the extractive sentences that pass the same checks, and say who answered.
-            text2, citations2, report2 = verify_citations(self._extractive_raw(query, context, analysis, accept), context)
+            text2, citations2, report2 = verify_citations(self._extractive_raw(query, context, analysis, accepted), context)
             decision2 = self._check(asked, analysis, citations2, report2, context, {})
             if not decision2.refused:
                 # citation_check keeps the model's answer check; the fallback carries its own.
@@ -193,20 +188,20 @@ class Pipeline:
     def _answerable(self, asked: AskedFor, analysis, passages: list[Passage]):
         """Before answering: does any sentence of ``passages`` state the asked attribute of the
         asked subject? The refusal decision (with the best candidate's judgement) and the
-        candidates that pass, keyed by (passage, start, end), for the extractive answerer."""
+        candidates that pass, in rank order, for the extractive answerer."""
         judged = []
         for c in rank_candidates(analysis, passages):
             p = passages[c.passage]
             j = judge(asked, p.text[c.start : c.end], p, c.sentence[0], c.sentence[1], c.passage, lead=self._lead(p))
             j.claim_span = (c.start, c.end)
             judged.append((c, j))
-        accepted = {(c.passage, c.start, c.end): j for c, j in judged if j.ok}
+        accepted = [c for c, j in judged if j.ok]
         best = max((j.score for _c, j in judged), default=0.0)
         if accepted:
             return RefusalDecision(False, details={"best_score": round(best, 3)}), accepted
         decision = self._answerability_refusal(asked, [j for _c, j in judged])
         decision.details["best_score"] = round(best, 3)
-        return decision, {}
+        return decision, []
 
     def _lead(self, passage: Passage) -> str:
         """The opening of the passage's document (rag/answerability.judge carries a subject from it)."""
@@ -263,8 +258,8 @@ class Pipeline:
         citation = Citation(n=1, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b)
         return refusal_text(query, language, decision, stated=stated), [citation]
 
-    def _extractive_raw(self, query: str, passages: list[Passage], analysis, accept=None) -> str:
-        raw = self._extractive.answer(query, passages, analysis, accept)
+    def _extractive_raw(self, query: str, passages: list[Passage], analysis, candidates=None) -> str:
+        raw = self._extractive.answer(query, passages, analysis, candidates)
         return raw[len(ENGLISH_QUOTE_PREFIX) :] if raw.startswith(ENGLISH_QUOTE_PREFIX) else raw
 
     def _translation(self, query: str, passages: list[Passage] = ()) -> tuple[list, list[str]]:
