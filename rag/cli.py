@@ -39,8 +39,28 @@ GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", help="auto |
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="GGUF path, HF model name/folder, or the server's model name")]
 
 
-def _settings(**overrides):
-    return load_settings().with_overrides(**overrides)
+KbOpt = Annotated[Optional[str], typer.Option("--kb", help="knowledge base (see `yuanwen kb list`; default: default)")]
+UserOpt = Annotated[str, typer.Option("--user", help="whose conversations (a --auth login; default: the local user)")]
+
+
+def _settings(kb: str | None = None, **overrides):
+    """Settings: defaults < yuanwen.toml < environment < the knowledge base's own < flags."""
+    from .knowledge_bases import settings_for
+
+    s = load_settings()
+    if kb:
+        if overrides.get("index"):
+            raise YuanwenError("--kb and --index both name an index", "pass one of them")
+        s = settings_for(s, kb)
+    return s.with_overrides(**overrides)
+
+
+def _store(index_dir: str | None = None):
+    """The conversation store of the data folder (beside the default index)."""
+    from .conversations import ConversationStore
+    from .knowledge_bases import data_dir
+
+    return ConversationStore.for_data_dir(data_dir(load_settings().with_overrides(index=index_dir)))
 
 
 @contextlib.contextmanager
@@ -67,6 +87,7 @@ def _print_json(data) -> None:
 def index(
     paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .md .html .pdf .docx)")],
     index_dir: IndexOpt = None,
+    kb: KbOpt = None,
     embedder: Annotated[Optional[str], typer.Option("--embedder", help="embedding model name or folder")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="re-embed everything into a fresh index")] = False,
     max_mb: Annotated[Optional[float], typer.Option("--max-mb", min=0.001,
@@ -89,7 +110,7 @@ def index(
 
     from .indexing import update_index
 
-    s = _settings(index=index_dir, embedder=embedder)
+    s = _settings(kb, index=index_dir, embedder=embedder)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         tasks: dict[str, int] = {}
@@ -121,6 +142,7 @@ def index(
 def search(
     question: Annotated[str, typer.Argument(help="the question")],
     index_dir: IndexOpt = None,
+    kb: KbOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", help="passages to return")] = 5,
     retriever: RetrieverOpt = None,
     rerank: RerankOpt = None,
@@ -129,7 +151,7 @@ def search(
     """Retrieve the passages that best answer a question."""
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, retriever=retriever, rerank=rerank)
+    s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank)
     ret = get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None)
     passages = ret.search(question, k=k)
     if as_json:
@@ -148,11 +170,11 @@ def search(
 
 # -- docs / remove -------------------------------------------------------------------------
 @app.command()
-def docs(index_dir: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
+def docs(index_dir: IndexOpt = None, kb: KbOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
     """List the indexed documents with their chunk counts."""
     from .runtime import open_index
 
-    idx = open_index(_settings(index=index_dir).index)
+    idx = open_index(_settings(kb, index=index_dir).index)
     rows = [{"source": d.source, "title": d.title, "chunks": d.n_chunks, "path": d.key} for d in idx.documents()]
     if as_json:
         _print_json({"index": str(idx.directory), "embedder": idx.manifest.embedder, "documents": rows})
@@ -166,11 +188,11 @@ def docs(index_dir: IndexOpt = None, as_json: Annotated[bool, typer.Option("--js
 
 @app.command()
 def remove(sources: Annotated[list[str], typer.Argument(help="document source names (see `yuanwen docs`)")],
-           index_dir: IndexOpt = None):
+           index_dir: IndexOpt = None, kb: KbOpt = None):
     """Remove documents from the index."""
     from .indexing import remove_documents
 
-    n = remove_documents(sources, _settings(index=index_dir).index)
+    n = remove_documents(sources, _settings(kb, index=index_dir).index)
     out.print(f"removed {n} document(s)")
 
 
@@ -179,6 +201,7 @@ def remove(sources: Annotated[list[str], typer.Argument(help="document source na
 def eval_(
     questions: Annotated[Path, typer.Argument(help="questions in JSON Lines (shared/eval/README.md format)")],
     index_dir: IndexOpt = None,
+    kb: KbOpt = None,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="skip answering")] = False,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="write one JSON result per question")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
@@ -193,7 +216,7 @@ def eval_(
     from .metrics import compute_metrics, load_questions
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, retriever=retriever, rerank=rerank, generator=generator, model=model)
+    s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank, generator=generator, model=model)
     qs = load_questions(questions)
     ret = get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None)
     pipe = None if retrieval_only else _pipeline(ret, s, k=max(k, 10))
@@ -265,6 +288,7 @@ def _pipeline(retriever, s, k: int | None = None):
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     index_dir: IndexOpt = None,
+    kb: KbOpt = None,
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
     retriever: RetrieverOpt = None,
@@ -276,7 +300,7 @@ def ask(
     """Answer a question from the documents, with verified citations."""
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank, k=k)
+    s = _settings(kb, index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank, k=k)
     pipe = _pipeline(get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None), s)
     if as_json:
         ans = pipe.ask(question)
@@ -313,6 +337,7 @@ def _print_answer(ans, streamed: str) -> None:
     query, who answered, a refusal's reason, then the sources or the closest passages."""
     from rich.markup import escape
 
+    from .generation.offline_models import display_name
     from .refusal import describe_refusal
 
     if ans.answer.strip() != streamed.strip():
@@ -321,7 +346,7 @@ def _print_answer(ans, streamed: str) -> None:
         out.print(ans.answer, markup=False)
     if ans.query and ans.query != ans.question:
         out.print(f"[dim]query: {escape(ans.query)}[/dim]")
-    out.print(f"[dim]— {escape(ans.generator)}{' · ' + escape(ans.model) if ans.model else ''}[/dim]")
+    out.print(f"[dim]— {escape(ans.generator)}{' · ' + escape(display_name(ans.model)) if ans.model else ''}[/dim]")
     why = describe_refusal(ans.details.get("refusal") or {}) if ans.refused else ""
     if why:
         out.print(f"[dim]refused: {escape(why)}[/dim]")
@@ -347,17 +372,34 @@ def _print_prompt(ans) -> None:
 @app.command()
 def chat(
     index_dir: IndexOpt = None,
+    kb: KbOpt = None,
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
     retriever: RetrieverOpt = None,
     rerank: RerankOpt = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="continue a saved conversation "
+                                                  "(ids: yuanwen conversations list)")] = None,
+    user: UserOpt = "local",
 ):
-    """Multi-turn chat in the terminal (empty line or Ctrl-D to quit)."""
+    """Multi-turn chat in the terminal (empty line or Ctrl-D to quit); saved as a conversation."""
+    from .knowledge_bases import DEFAULT_KB
     from .runtime import get_retriever
 
-    s = _settings(index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank)
+    store = _store(index_dir)
+    conversation_id, history = None, []
+    if resume:
+        conv = store.get(user, resume)
+        if kb and kb != conv.kb:
+            raise YuanwenError(f"conversation {resume} is in knowledge base {conv.kb!r}, not {kb!r}",
+                               "drop --kb to continue it where it was")
+        kb, conversation_id, history = conv.kb, conv.id, conv.history()
+        out.print(f"resuming “{conv.title}” ({len(conv.turns)} earlier question(s), knowledge base {conv.kb})",
+                  markup=False)
+        for t in conv.turns[-3:]:
+            out.print(f"你问 > {t.answer.question}", markup=False)
+            out.print(t.answer.answer, markup=False)
+    s = _settings(kb, index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank)
     pipe = _pipeline(get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None), s)
-    history: list[dict] = []
     out.print("原文 yuanwen — ask about your documents (empty line to quit)")
     while True:
         try:
@@ -372,23 +414,161 @@ def chat(
             err.print(f"error: {exc}", markup=False)
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": ans.answer}]
+        new = conversation_id is None
+        conversation_id, _ = store.add_turn(user, conversation_id, kb or DEFAULT_KB, ans)
+        if new:
+            out.print(f"[dim]saved as conversation {conversation_id} (yuanwen chat --resume {conversation_id})[/dim]")
+
+
+# -- knowledge bases -----------------------------------------------------------------------
+kb_app = typer.Typer(help="Named knowledge bases (each with its own index, uploads and embedder).",
+                     no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("create")
+def kb_create(
+    name: Annotated[str, typer.Argument(help="letters, digits, Chinese characters, - _ .")],
+    embedder: Annotated[Optional[str], typer.Option("--embedder", help="embedding model it is built with")] = None,
+    retriever: RetrieverOpt = None,
+    k: Annotated[Optional[int], typer.Option("-k", "--k", help="passages retrieved by default")] = None,
+):
+    """Create an empty knowledge base; fill it with `yuanwen index PATH --kb NAME` or the Documents tab."""
+    from .knowledge_bases import create_kb
+
+    kb = create_kb(load_settings(), name, embedder=embedder, retriever=retriever, k=k)
+    out.print(f"created knowledge base {kb.name} in {kb.index_dir.parent}; add documents with "
+              f"yuanwen index PATH --kb {kb.name}", markup=False)
+
+
+@kb_app.command("list")
+def kb_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False):
+    """List the knowledge bases with their document counts and embedders."""
+    from .knowledge_bases import list_kbs
+
+    rows = [kb.to_json() for kb in list_kbs(load_settings())]
+    if as_json:
+        _print_json({"knowledge_bases": rows})
+        return
+    for r in rows:
+        out.print(f"{r['name']:20s} {r['documents']:5d} documents {r['chunks']:6d} chunks  "
+                  f"{r['embedder'] or '(default embedder)'}  {r['index']}", markup=False)
+
+
+@kb_app.command("delete")
+def kb_delete(name: Annotated[str, typer.Argument()],
+              yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False):
+    """Delete a knowledge base with its index and uploaded files (its saved conversations stay)."""
+    from .knowledge_bases import delete_kb, get_kb
+
+    kb = get_kb(load_settings(), name)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise YuanwenError(f"deleting knowledge base {kb.name} needs confirmation", "pass --yes")
+        typer.confirm(f"delete knowledge base {kb.name} and its documents?", abort=True)
+    delete_kb(load_settings(), kb.name)
+    out.print(f"deleted knowledge base {kb.name}", markup=False)
+
+
+# -- conversations / feedback --------------------------------------------------------------
+conv_app = typer.Typer(help="Saved conversations (the chat UI's sidebar and `yuanwen chat`).", no_args_is_help=True)
+app.add_typer(conv_app, name="conversations")
+
+
+@conv_app.command("list")
+def conversations_list(kb: KbOpt = None, user: UserOpt = "local",
+                       as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False):
+    """List saved conversations, newest first."""
+    convs = _store().list(user, kb)
+    if as_json:
+        _print_json({"conversations": [c.to_json() for c in convs]})
+        return
+    if not convs:
+        out.print("no saved conversations")
+    for c in convs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
+        out.print(f"{c.id}  {when}  [{c.kb}]  {c.title}", markup=False)
+
+
+@conv_app.command("export")
+def conversations_export(
+    conversation_id: Annotated[str, typer.Argument(help="id from `yuanwen conversations list`")],
+    user: UserOpt = "local",
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write to this file (default: stdout)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of Markdown")] = False,
+):
+    """Print a conversation as Markdown with numbered citations and quoted passages."""
+    from .conversations import conversation_markdown
+
+    conv = _store().get(user, conversation_id)
+    text = (json.dumps(conv.to_json(with_turns=True), ensure_ascii=False, indent=2) + "\n" if as_json
+            else conversation_markdown(conv))
+    if out_path:
+        out_path.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_path}", markup=False)
+    else:
+        sys.stdout.write(text)
+
+
+@conv_app.command("delete")
+def conversations_delete(conversation_id: Annotated[str, typer.Argument()], user: UserOpt = "local"):
+    """Delete a saved conversation (and its feedback)."""
+    _store().delete(user, conversation_id)
+    out.print(f"deleted conversation {conversation_id}", markup=False)
+
+
+feedback_app = typer.Typer(help="👍/👎 given in the chat UI.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    kb: KbOpt = None,
+    user: Annotated[Optional[str], typer.Option("--user", help="only this user's ratings (default: everyone's)")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="write the eval lines here (default: stdout)")] = None,
+):
+    """Rated answers as eval lines (../shared/eval/README.md format) for `yuanwen eval --kb NAME`:
+    👍 → evidence and keywords from the cited passages, 👎 → a line marked "todo" for a person to complete."""
+    from .feedback import export_lines
+    from .knowledge_bases import get_kb
+
+    name = get_kb(load_settings(), kb).name
+    lines = export_lines(_store(), name, user)
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    if out_path:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    todo = sum(1 for line in lines if line.get("todo"))
+    err.print(f"{len(lines)} rated answer(s) from knowledge base {name}: {len(lines) - todo} ready, {todo} to complete"
+              + (f"; written to {out_path}" if out_path else ""), markup=False)
 
 
 # -- serve / setup -------------------------------------------------------------------------
 @app.command()
 def serve(
     index_dir: IndexOpt = None,
+    kb: KbOpt = None,
     host: Annotated[str, typer.Option("--host", help="bind address (localhost only by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 7860,
-    auth: Annotated[Optional[str], typer.Option("--auth", help="USER:PASS to require a login")] = None,
+    auth: Annotated[Optional[list[str]], typer.Option(
+        "--auth", help="USER:PASS to require a login (repeat for several users; each sees only their own "
+        "conversations)")] = None,
+    api_key: Annotated[Optional[str], typer.Option(
+        "--api-key", envvar="YUANWEN_API_KEY",
+        help="bearer token the OpenAI-compatible API (/v1) requires; also $YUANWEN_API_KEY")] = None,
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
 ):
-    """Start the chat UI in the browser."""
+    """Start the chat UI in the browser, and the OpenAI-compatible API at /v1 beside it."""
+    from .knowledge_bases import get_kb
     from ui.app import launch
 
-    s = _settings(index=index_dir, generator=generator, model=model)
-    launch(s, host=host, port=port, auth=auth)
+    s = _settings(None, index=index_dir, generator=generator, model=model)
+    if kb:
+        get_kb(s, kb)  # an unknown name fails here, with the list of knowledge bases
+    launch(s, host=host, port=port, auth=auth, api_key=api_key, kb=kb)
 
 
 @app.command()

@@ -10,12 +10,15 @@ false-refusal rate and median answer length.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import YuanwenError
+
+log = logging.getLogger("yuanwen.metrics")
 
 _WS = re.compile(r"\s+")
 _MARKER = re.compile(r"\[\d+\]")
@@ -39,11 +42,15 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
     if not path.exists():
         raise YuanwenError(f"no eval file at {path}", "pass a JSON Lines file in the format of shared/eval/README.md")
     out = []
+    skipped = 0
     for lineno, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
         if not line.strip():
             continue
         try:
             d = json.loads(line)
+            if d.get("todo"):  # a line exported from a 👎 that a person has not completed yet
+                skipped += 1
+                continue
             out.append(
                 EvalQuestion(
                     qid=str(d["qid"]),
@@ -60,7 +67,10 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                 f"{path}:{lineno}: not a valid eval line ({exc})", "each line needs at least qid and question"
             ) from exc
     if not out:
-        raise YuanwenError(f"{path} holds no questions", "add one JSON object per line")
+        raise YuanwenError(f"{path} holds no questions" + (f" ({skipped} still marked todo)" if skipped else ""),
+                           "add one JSON object per line" + (", or complete the todo lines" if skipped else ""))
+    if skipped:
+        log.warning("%s: skipped %d line(s) still marked todo", path, skipped)
     return out
 
 

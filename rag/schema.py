@@ -98,6 +98,23 @@ class Answer:
     prompt: list[dict] | None = None  # exact messages sent to the model, if any
     details: dict = field(default_factory=dict)
 
+    def cited_passage(self, citation: Citation) -> Passage | None:
+        """The retrieved passage whose span holds the citation's span (both use document offsets)."""
+        for p in self.passages:
+            c = p.chunk
+            if c.source == citation.source and c.start <= citation.start and citation.end <= c.end:
+                return p
+        return None
+
+    def citation_records(self) -> list[dict]:
+        """One record per citation: n, source, the document's title, the span and the quoted text."""
+        out = []
+        for c in self.citations:
+            p = self.cited_passage(c)
+            out.append({"n": c.n, "source": c.source, "title": p.chunk.title if p is not None else "",
+                        "start": c.start, "end": c.end, "text": c.text})
+        return out
+
     def to_json(self) -> dict:
         out = {
             "question": self.question,

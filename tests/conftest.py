@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.fixtures_answering",
     "tests.fixtures_ui",
     "tests.fixtures_formats",
+    "tests.fixtures_server",
 ]

@@ -253,7 +253,8 @@ def test_api_errors_are_gradio_errors_with_the_fix(ui_backend):
 
 
 def test_auth_must_be_user_colon_password():
-    assert parse_auth("demo:pa:ss") == ("demo", "pa:ss")
+    assert parse_auth("demo:pa:ss") == [("demo", "pa:ss")]
+    assert parse_auth(["a:1", "b:2"]) == [("a", "1"), ("b", "2")]
     assert parse_auth(None) is None
     for bad in ("demo", ":x", "demo:"):
         with pytest.raises(YuanwenError):

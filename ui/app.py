@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import gradio as gr
@@ -23,9 +23,11 @@ import gradio as gr
 from rag.config import Settings
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import YuanwenError
+from rag.conversations import ConversationStore
+from rag.knowledge_bases import DEFAULT_KB, create_kb, data_dir, get_kb, list_kbs
 from rag.retrieval import MODES, Retriever
 from rag.schema import Answer
-from ui import render
+from ui import render, sidebar
 from ui.examples import example_questions
 from ui.uploads import store_upload, uploads_dir_for
 
@@ -41,11 +43,45 @@ class Backend:
     settings: Settings
     uploads_dir: Path
     embedder: object | None = field(default=None, compare=False)  # tests: a fake; else the index's own
+    kb: str = DEFAULT_KB
+    base: Settings | None = None  # the server's settings, from which every knowledge base is found
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder=None, uploads_dir: str | Path | None = None) -> "Backend":
         folder = Path(uploads_dir) if uploads_dir else uploads_dir_for(settings.index)
-        return cls(settings=settings, uploads_dir=folder.absolute(), embedder=embedder)
+        return cls(settings=settings, uploads_dir=folder.absolute(), embedder=embedder, base=settings)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        """The saved conversations of every knowledge base (in the data folder, opened on first use)."""
+        return ConversationStore.for_data_dir(data_dir(self.base or self.settings))
+
+    def kb_names(self) -> list[str]:
+        return [kb.name for kb in list_kbs(self.base or self.settings)]
+
+    def for_kb(self, name: str | None) -> "Backend":
+        """The backend of knowledge base ``name`` (its index, uploads folder and pinned settings)."""
+        base = self.base or self.settings
+        kb = get_kb(base, name)
+        if kb.name == self.kb:
+            return self
+        if kb.name == DEFAULT_KB:
+            other = Backend.from_settings(base, embedder=self.embedder)
+        else:
+            other = Backend(settings=kb.apply(base), uploads_dir=kb.uploads_dir.absolute(), embedder=self.embedder,
+                            kb=kb.name, base=base)
+        if "conversations" in self.__dict__:  # share the opened store
+            other.__dict__["conversations"] = self.conversations
+        return other
+
+    def require_documents(self):
+        """The index, or the error a user can act on when this knowledge base is still empty."""
+        idx = self.index()
+        if idx is None or len(idx) == 0:
+            where = "" if self.kb == DEFAULT_KB else f" in knowledge base {self.kb!r}"
+            raise YuanwenError(f"no documents are indexed yet{where}", "upload some in the Documents tab, or run "
+                               f"yuanwen index FOLDER{'' if self.kb == DEFAULT_KB else ' --kb ' + self.kb}")
+        return idx
 
     def index(self):
         """The live index, or None when nothing has been indexed yet."""
@@ -128,11 +164,13 @@ def friendly_error(exc: BaseException) -> tuple[str, str]:
     return f"something went wrong ({type(exc).__name__}: {exc})", "try again; if it persists, see the server log"
 
 
-def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mode: str, choice: str, model: str):
+def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mode: str, choice: str, model: str,
+            on_answer=None):
     """Stream one chat turn. Yields (chat, turns, sources, query info, debug, question box).
 
     ``chat`` is what the Chatbot shows; ``turns`` the clean question/answer history the
     pipeline reads for follow-ups (no links or footers), kept per session in a gr.State.
+    ``on_answer(answer, chat_index)`` is called with the final answer before the last yield.
     """
     question = (question or "").strip()
     chat = list(chat or [])
@@ -144,9 +182,7 @@ def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mo
     yield chat, turns, gr.skip(), gr.skip(), gr.skip(), ""
     answer: Answer | None = None
     try:
-        idx = backend.index()
-        if idx is None or len(idx) == 0:
-            raise YuanwenError("no documents are indexed yet", "upload some in the Documents tab")
+        backend.require_documents()
         pipe = backend.pipeline(k, mode, choice, model)
         streamed = ""
         for piece in pipe.ask_stream(question, history=turns):
@@ -162,6 +198,8 @@ def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mo
         return
     chat[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
     turns = turns + [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+    if on_answer is not None:
+        on_answer(answer, len(chat) - 1)
     yield (chat, turns, render.sources_html(answer), render.query_html(answer), render.debug_html(answer), "")
 
 
@@ -218,6 +256,80 @@ def remove(backend: Backend, source: str | None) -> str:
     return f"Removed {render.esc(source)}."
 
 
+def reindex(backend: Backend, progress=gr.Progress()) -> str:
+    """Read every indexed document again from its file (changed paragraphs are re-embedded)."""
+    from rag.indexing import update_index
+
+    paths = [d.key for d in backend.documents() if Path(d.key).is_file()]
+    if not paths:
+        return "Nothing to re-index: upload documents first."
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        progress((done, total) if total else None, desc=stage, unit="passages")
+
+    try:
+        report = update_index(paths, backend.settings.index, embedder=backend.embedder,
+                              embedder_name=None if backend.embedder is not None else (backend.settings.embedder or None),
+                              progress=on_progress)
+    except Exception as exc:
+        return render.error_markdown(*friendly_error(exc))
+    return (f"Re-indexed {report.documents} documents: {report.embedded} passages embedded again "
+            f"({report.seconds:.1f} s).")
+
+
+def chat_turn(backend: Backend, question: str, chat: list, turns: list, state: dict, kb: str, k: int, mode: str,
+              choice: str, model: str, request: gr.Request):
+    """``respond`` in knowledge base ``kb``, saving the final answer as a turn of the session's
+    conversation. Yields respond's outputs, then (state, sidebar, copy text)."""
+    try:
+        b = backend.for_kb(kb)
+    except Exception as exc:
+        chat = list(chat or []) + [{"role": "user", "content": question},
+                                   {"role": "assistant", "content": render.error_markdown(*friendly_error(exc))}]
+        yield chat, turns, gr.skip(), gr.skip(), gr.skip(), "", gr.skip(), gr.skip(), gr.skip()
+        return
+    final: dict = {}
+    for out in respond(b, question, chat, turns, k, mode, choice, model,
+                       on_answer=lambda answer, index: final.update(answer=answer, index=index)):
+        if "answer" not in final:
+            yield (*out, gr.skip(), gr.skip(), gr.skip())
+            continue
+        answer = final["answer"]
+        try:
+            state = sidebar.save_answer(backend, b.kb, state or sidebar.empty_state(), answer, final["index"], request)
+            listing = sidebar.sidebar(backend, b.kb, request, state["id"])
+        except Exception as exc:  # the answer is shown even when it could not be saved
+            log.exception("saving the conversation failed")
+            out[0][-1]["content"] += "\n\n" + render.error_markdown(*friendly_error(exc))
+            listing = gr.skip()
+        yield (*out, state, listing, render.text_with_sources(answer))
+
+
+def start_chat():
+    """A new, unsaved conversation: (chat, history, sources, query info, debug, state, copy text)."""
+    return (*new_chat(), sidebar.empty_state(), "")
+
+
+def switch_kb(backend: Backend, kb: str, request: gr.Request):
+    """Another knowledge base: its documents and examples, its conversations, and a new chat."""
+    try:
+        b = backend.for_kb(kb)
+    except Exception as exc:
+        message, hint = friendly_error(exc)
+        return (gr.skip(),) * 4 + (gr.skip(), render.error_markdown(message, hint))
+    return (*corpus_view(b), sidebar.sidebar(backend, b.kb, request), "")
+
+
+def new_kb(backend: Backend, name: str):
+    """Create a knowledge base from the Documents tab: (status, picker, name box)."""
+    try:
+        kb = create_kb(backend.base or backend.settings, name)
+    except Exception as exc:
+        return render.error_markdown(*friendly_error(exc)), gr.skip(), gr.skip()
+    return (f"Created knowledge base {render.esc(kb.name)}: upload documents into it below.",
+            gr.Dropdown(choices=backend.kb_names(), value=kb.name), "")
+
+
 def generator_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
     """(label, value) pairs for the generator menu and the value selected by the settings."""
     choices = [("Extractive: quote the passages (no model)", "extractive"),
@@ -244,8 +356,9 @@ def _api_error(exc: BaseException) -> gr.Error:
 
 
 def api_ask(backend: Backend, question: str, k: int = 5, retriever: str = "hybrid", generator: str = "",
-            model: str = "") -> dict:
+            model: str = "", kb: str = "") -> dict:
     try:
+        backend = backend.for_kb(kb or DEFAULT_KB)
         pipe = backend.pipeline(k, retriever, generator or backend.settings.generator, model)
         # Through json as the CLI does: details hold int-keyed maps that Gradio's encoder refuses.
         return json.loads(json.dumps(pipe.ask(question).to_json(), ensure_ascii=False, default=str))
@@ -253,53 +366,132 @@ def api_ask(backend: Backend, question: str, k: int = 5, retriever: str = "hybri
         raise _api_error(exc) from None
 
 
-def api_search(backend: Backend, question: str, k: int = 5, retriever: str = "hybrid") -> dict:
+def api_chat(backend: Backend, question: str, conversation_id: str = "", kb: str = "", k: int = 5,
+             retriever: str = "hybrid", generator: str = "", model: str = "", request: gr.Request = None) -> dict:
+    """Ask within a saved conversation of the caller (its earlier answers are the history)."""
+    from rag.conversations import answer_record
+
+    user = sidebar.user_of(request)
     try:
-        passages = backend.retriever(retriever).search(question, k=int(k))
+        history: list[dict] = []
+        if conversation_id:
+            saved = backend.conversations.get(user, conversation_id)
+            kb, history = kb or saved.kb, saved.history()
+        b = backend.for_kb(kb or DEFAULT_KB)
+        b.require_documents()
+        answer = b.pipeline(k, retriever, generator or b.settings.generator, model).ask(question, history or None)
+        conversation_id, turn_id = backend.conversations.add_turn(user, conversation_id or None, b.kb, answer)
+    except Exception as exc:
+        raise _api_error(exc) from None
+    record = answer_record(answer)
+    record["citations"] = answer.citation_records()
+    return json.loads(json.dumps({"conversation_id": conversation_id, "turn_id": turn_id, "kb": b.kb, **record},
+                                 ensure_ascii=False, default=str))
+
+
+def api_conversations(backend: Backend, kb: str = "", request: gr.Request = None) -> dict:
+    return {"conversations": [c.to_json() for c in backend.conversations.list(sidebar.user_of(request), kb or None)]}
+
+
+def api_conversation(backend: Backend, conversation_id: str, request: gr.Request = None) -> dict:
+    try:
+        conv = backend.conversations.get(sidebar.user_of(request), conversation_id)
+    except Exception as exc:
+        raise _api_error(exc) from None
+    return json.loads(json.dumps(conv.to_json(with_turns=True), ensure_ascii=False, default=str))
+
+
+def api_feedback(backend: Backend, turn_id: int, rating: str = "", comment: str = "",
+                 request: gr.Request = None) -> dict:
+    try:
+        backend.conversations.rate(sidebar.user_of(request), int(turn_id), rating or None, comment)
+    except Exception as exc:
+        raise _api_error(exc) from None
+    return {"turn_id": int(turn_id), "rating": rating or None, "comment": comment}
+
+
+def api_search(backend: Backend, question: str, k: int = 5, retriever: str = "hybrid", kb: str = "") -> dict:
+    try:
+        passages = backend.for_kb(kb or DEFAULT_KB).retriever(retriever).search(question, k=int(k))
     except Exception as exc:
         raise _api_error(exc) from None
     return {"query": question, "passages": [p.to_json() for p in passages]}
 
 
-def _typed(fn, backend: Backend, defaults: dict):
-    """``fn`` with ``backend`` bound and a real signature (gr.api reads the type hints)."""
+def _typed(fn, backend: Backend, defaults: dict | None = None):
+    """``fn`` with ``backend`` bound and a real signature with resolved type hints (gr.api reads them;
+    Gradio passes ``gr.Request``/``gr.LikeData`` only to parameters hinted so, which a partial hides)."""
     import inspect
+    import typing
 
-    def bound(*args, **kwargs):
-        return fn(backend, *args, **kwargs)
+    defaults = defaults or {}
+
+    if inspect.isgeneratorfunction(fn):  # Gradio streams only from what it sees is a generator
+        def bound(*args, **kwargs):
+            yield from fn(backend, *args, **kwargs)
+    else:
+        def bound(*args, **kwargs):
+            return fn(backend, *args, **kwargs)
 
     sig = inspect.signature(fn)
     params = [p.replace(default=defaults.get(p.name, p.default)) for p in list(sig.parameters.values())[1:]]
     bound.__signature__ = sig.replace(parameters=params)
-    bound.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "backend"}
+    bound.__annotations__ = {k: v for k, v in typing.get_type_hints(fn).items() if k != "backend"}
     bound.__name__ = fn.__name__
     bound.__doc__ = fn.__doc__
     return bound
 
 
 # -- page ------------------------------------------------------------------------------------
-def build_app(backend: Backend) -> gr.Blocks:
+def build_app(backend: Backend, kb: str | None = None) -> gr.Blocks:
+    """The page; ``kb`` is the knowledge base the picker starts on (``yuanwen serve --kb``)."""
     s = backend.settings
     gen_choices, gen_value = generator_choices(s)
     upload_types = sorted(SUPPORTED_SUFFIXES)
+    kb_names = backend.kb_names()
+    start_kb = kb if kb in kb_names else DEFAULT_KB
     with gr.Blocks(title="原文 yuanwen") as demo:
-        gr.HTML('<div class="yw-header"><span class="yw-logo">原文</span> <b>yuanwen</b> '
-                '<span class="yw-muted">— ask your documents; every answer cites its source</span></div>')
+        with gr.Row(elem_id="yw-top", equal_height=True):
+            gr.HTML('<div class="yw-header"><span class="yw-logo">原文</span> <b>yuanwen</b> '
+                    '<span class="yw-muted">— ask your documents; every answer cites its source</span></div>')
+            kb_pick = gr.Dropdown(kb_names, value=start_kb, label="Knowledge base", elem_id="yw-kb", scale=0,
+                                  min_width=200, allow_custom_value=False)
         turns = gr.State([])
+        conv = gr.State(sidebar.empty_state())
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 empty = gr.HTML(render.EMPTY_STATE_HTML, visible=False, elem_id="yw-empty")
                 with gr.Row(equal_height=False, elem_id="yw-main"):
+                    with gr.Column(scale=1, min_width=200, elem_id="yw-history"):
+                        clear = gr.Button("＋ New chat", size="sm", variant="secondary", elem_id="yw-new-chat")
+                        conversations = gr.Radio([], label="Conversations", elem_id="yw-conversations",
+                                                 elem_classes=["yw-conv-list"])
+                        with gr.Accordion("This conversation", open=False, elem_id="yw-conv-tools"):
+                            title = gr.Textbox(show_label=False, placeholder="New title", elem_id="yw-title")
+                            with gr.Row():
+                                rename_btn = gr.Button("Rename", size="sm", elem_id="yw-rename")
+                                delete_btn = gr.Button("Delete", size="sm", variant="stop", elem_id="yw-delete")
+                            export_btn = gr.Button("Export Markdown", size="sm", elem_id="yw-export")
+                            export_file = gr.File(label="Markdown", visible=False, interactive=False,
+                                                  elem_id="yw-export-file")
+                        conv_status = gr.Markdown(elem_id="yw-conv-status")
                     with gr.Column(scale=3, min_width=300):
-                        chat = gr.Chatbot(label="Chat", height=480, elem_id="yw-chat", feedback_options=None,
-                                          buttons=["copy"], placeholder="Ask a question about the indexed documents.")
+                        chat = gr.Chatbot(label="Chat", height=480, elem_id="yw-chat",
+                                          feedback_options=("Like", "Dislike"), buttons=["copy"],
+                                          placeholder="Ask a question about the indexed documents.")
                         with gr.Row(elem_id="yw-ask-row"):
                             question = gr.Textbox(show_label=False, placeholder="问一个问题… / Ask a question",
                                                   scale=5, min_width=180, elem_id="yw-question", autofocus=True)
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="yw-ask")
+                        with gr.Row(elem_id="yw-answer-tools"):
+                            copy_btn = gr.Button("Copy answer with citations", size="sm", elem_id="yw-copy")
+                            feedback_text = gr.Textbox(show_label=False, scale=3, min_width=160,
+                                                       placeholder="Comment on the rated answer (optional)",
+                                                       elem_id="yw-feedback-comment")
+                            feedback_btn = gr.Button("Send comment", size="sm", elem_id="yw-feedback-send")
+                        copy_text = gr.Textbox(visible=False, elem_id="yw-copy-text")
                         examples = gr.Dataset(components=[question], samples=[], label="Try asking",
                                               elem_id="yw-examples", layout="gallery")
-                        clear = gr.Button("New chat", size="sm", variant="secondary", elem_id="yw-new-chat")
                     with gr.Column(scale=2, min_width=280, elem_id="yw-side"):
                         gr.HTML('<div class="yw-panel-title">Sources</div>')
                         sources = gr.HTML(render.sources_html(None), elem_id="yw-sources")
@@ -307,14 +499,21 @@ def build_app(backend: Backend) -> gr.Blocks:
                         with gr.Accordion("Debug: the exact prompt and details", open=False):
                             debug = gr.HTML(render.debug_html(None), elem_id="yw-debug")
             with gr.Tab("Documents", id="documents"):
+                gr.Markdown("Documents of the knowledge base chosen at the top.")
                 files = gr.File(label=f"Upload documents ({' '.join(upload_types)})", file_count="multiple",
                                 file_types=upload_types, elem_id="yw-upload")
-                add = gr.Button("Add to index", variant="primary", elem_id="yw-add")
+                with gr.Row():
+                    add = gr.Button("Add to index", variant="primary", elem_id="yw-add")
+                    reindex_btn = gr.Button("Re-index", elem_id="yw-reindex")
                 status = gr.Markdown(elem_id="yw-status")
                 docs_table = gr.HTML(elem_id="yw-docs")
                 with gr.Row():
                     to_remove = gr.Dropdown(label="Remove a document", choices=[], scale=3, elem_id="yw-remove-choice")
                     remove_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="yw-remove")
+                with gr.Row(elem_id="yw-new-kb-row"):
+                    kb_name = gr.Textbox(label="New knowledge base", placeholder="name, e.g. 政策文件", scale=3,
+                                         elem_id="yw-new-kb")
+                    kb_create = gr.Button("Create", scale=1, elem_id="yw-create-kb")
             with gr.Tab("Settings", id="settings"):
                 k = gr.Slider(1, MAX_K, value=s.k, step=1, label="Passages retrieved (top-k)", elem_id="yw-k")
                 mode = gr.Radio(list(MODES), value=s.retriever, label="Retrieval",
@@ -325,28 +524,66 @@ def build_app(backend: Backend) -> gr.Blocks:
                 gr.Markdown("Settings apply to this browser session only. A model loads once per server "
                             "process, on the first question that needs it.")
 
+        private = dict(api_visibility="private")
         corpus_outputs = [empty, examples, docs_table, to_remove]
-        refresh = partial(corpus_view, backend)
-        chat_io = dict(inputs=[question, chat, turns, k, mode, choice, model],
-                       outputs=[chat, turns, sources, query_info, debug, question])
-        ask_fn = partial(respond, backend)
-        question.submit(ask_fn, **chat_io, api_visibility="private")
-        ask.click(ask_fn, **chat_io, api_visibility="private")
-        examples.click(lambda sample: sample[0], examples, question, api_visibility="private").then(
-            ask_fn, **chat_io, api_visibility="private")
-        clear.click(new_chat, None, [chat, turns, sources, query_info, debug], api_visibility="private")
-        chat.clear(new_chat, None, [chat, turns, sources, query_info, debug], api_visibility="private")
-        add.click(partial(upload, backend), files, status, api_visibility="private").then(
-            refresh, None, corpus_outputs, api_visibility="private").then(
-            lambda: None, None, files, api_visibility="private")
-        remove_btn.click(partial(remove, backend), to_remove, status, api_visibility="private").then(
-            refresh, None, corpus_outputs, api_visibility="private")
-        demo.load(refresh, None, corpus_outputs, api_visibility="private")
+        chat_outputs = [chat, turns, sources, query_info, debug, conv, copy_text]
+
+        def refresh(kb_value: str):
+            return corpus_view(backend.for_kb(kb_value))
+
+        chat_io = dict(inputs=[question, chat, turns, conv, kb_pick, k, mode, choice, model],
+                       outputs=[chat, turns, sources, query_info, debug, question, conv, conversations, copy_text])
+        ask_fn = _typed(chat_turn, backend)
+        question.submit(ask_fn, **chat_io, **private)
+        ask.click(ask_fn, **chat_io, **private)
+        examples.click(lambda sample: sample[0], examples, question, **private).then(ask_fn, **chat_io, **private)
+        clear.click(start_chat, None, chat_outputs, **private).then(
+            lambda: gr.Radio(value=None), None, conversations, **private)
+        chat.clear(start_chat, None, chat_outputs, **private)
+        conversations.input(_typed(sidebar.open_conversation, backend), conversations,
+                            [chat, turns, conv, sources, query_info, debug, copy_text, conv_status], **private)
+        chat.select(_typed(sidebar.show_sources_of, backend), conv, [sources, query_info, copy_text], **private)
+        chat.like(_typed(sidebar.rate, backend), conv, [conv_status, conv], **private)
+        feedback_btn.click(_typed(sidebar.comment, backend), [conv, feedback_text], [conv_status, feedback_text],
+                           **private)
+        rename_btn.click(_typed(sidebar.rename, backend), [conv, title, kb_pick], [conv_status, conversations, title],
+                         **private)
+        delete_btn.click(_typed(sidebar.delete, backend), [conv, kb_pick], [conv_status, conversations, conv],
+                         **private).then(lambda: new_chat() + ("",), None,
+                                         [chat, turns, sources, query_info, debug, copy_text], **private)
+        export_btn.click(_typed(sidebar.export_markdown, backend), conv, [export_file, conv_status], **private)
+        copy_btn.click(None, copy_text, None, js="(text) => { if (text) navigator.clipboard.writeText(text); }",
+                       **private)
+        kb_pick.change(_typed(switch_kb, backend), kb_pick, [*corpus_outputs, conversations, status],
+                       **private).then(start_chat, None, chat_outputs, **private)
+        kb_create.click(partial(new_kb, backend), kb_name, [status, kb_pick, kb_name], **private)
+
+        def upload_to(kb_value: str, picked, progress=gr.Progress()):
+            return upload(backend.for_kb(kb_value), picked, progress)
+
+        def reindex_kb(kb_value: str, progress=gr.Progress()):
+            return reindex(backend.for_kb(kb_value), progress)
+
+        add.click(upload_to, [kb_pick, files], status, **private).then(
+            refresh, kb_pick, corpus_outputs, **private).then(lambda: None, None, files, **private)
+        reindex_btn.click(reindex_kb, kb_pick, status, **private).then(refresh, kb_pick, corpus_outputs, **private)
+        remove_btn.click(lambda kb_value, source: remove(backend.for_kb(kb_value), source), [kb_pick, to_remove],
+                         status, **private).then(refresh, kb_pick, corpus_outputs, **private)
+        demo.load(_typed(switch_kb, backend), kb_pick, [*corpus_outputs, conversations, status], **private)
 
         gr.api(_typed(api_ask, backend, {"k": s.k, "retriever": s.retriever}), api_name="ask",
                api_description="Answer a question with verified citations (the CLI's `ask --json` shape).")
         gr.api(_typed(api_search, backend, {"k": s.k, "retriever": s.retriever}), api_name="search",
                api_description="The passages that best answer a question (the CLI's `search --json` shape).")
+        gr.api(_typed(api_chat, backend, {"k": s.k, "retriever": s.retriever}), api_name="chat",
+               api_description="Ask within a saved conversation (empty id: a new one); returns its id, the turn "
+                               "id and the answer.")
+        gr.api(_typed(api_conversations, backend), api_name="conversations",
+               api_description="Your saved conversations, newest first.")
+        gr.api(_typed(api_conversation, backend), api_name="conversation",
+               api_description="One of your conversations with its answers, citations and feedback.")
+        gr.api(_typed(api_feedback, backend), api_name="feedback",
+               api_description="Rate one of your answers: up, down or empty (cleared), with an optional comment.")
     return demo
 
 
@@ -357,25 +594,43 @@ def theme() -> gr.themes.Base:
                           font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"])
 
 
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
+def parse_auth(auth: str | list[str] | None) -> list[tuple[str, str]] | None:
+    """``USER:PASS`` (or several, one per ``--auth``) → Gradio's list of logins."""
     if not auth:
         return None
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise YuanwenError("--auth must be USER:PASS", "for example: --auth demo:s3cret")
-    return user, password
+    logins = []
+    for item in [auth] if isinstance(auth, str) else auth:
+        user, sep, password = item.partition(":")
+        if not sep or not user or not password:
+            raise YuanwenError("--auth must be USER:PASS", "for example: --auth demo:s3cret (repeat for more users)")
+        logins.append((user, password))
+    return logins
 
 
-def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-           embedder=None, block: bool = True):
-    """Start the UI (``yuanwen serve``). With ``block=False`` returns the running Blocks (tests)."""
+def api_answer(backend: Backend, kb: str, question: str, history: list[dict]):
+    """The OpenAI endpoint's pipeline run: knowledge base ``kb`` with the server's settings."""
+    b = backend.for_kb(kb)
+    b.require_documents()
+    s = b.settings
+    return b.pipeline(s.k, s.retriever, s.generator or "auto", s.model).ask_stream(question, history=history)
+
+
+def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str | list[str] | None = None,
+           embedder=None, block: bool = True, api_key: str | None = None, kb: str | None = None):
+    """Start the UI and the OpenAI-compatible API (``yuanwen serve``). With ``block=False`` returns the
+    running Blocks (tests)."""
+    from ui.openai_api import openai_router
+
     backend = Backend.from_settings(settings, embedder=embedder)
-    demo = build_app(backend)
+    logins = parse_auth(auth)
+    demo = build_app(backend, kb)
     demo.queue(default_concurrency_limit=1)
-    app, _, _ = demo.launch(server_name=host, server_port=port, auth=parse_auth(auth), theme=theme(),
+    app, _, _ = demo.launch(server_name=host, server_port=port, auth=logins, theme=theme(),
                             css=CSS_PATH.read_text(encoding="utf-8"), prevent_thread_lock=True, show_error=False,
                             footer_links=["api"], quiet=not block)
     app.add_api_route("/health", partial(health, backend), methods=["GET"])
+    app.include_router(openai_router(backend.kb_names, partial(api_answer, backend), api_key=api_key or None,
+                                     login_required=bool(logins)))
     if block:
         threading.Thread(target=backend.warm_up, name="warm-up", daemon=True).start()
         demo.block_thread()

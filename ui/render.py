@@ -12,7 +12,7 @@ import re
 
 from rag.citations import MARKER
 from rag.refusal import describe_refusal
-from rag.schema import Answer, Citation, Passage
+from rag.schema import Answer, Passage
 
 CLOSEST_PASSAGES = 3  # shown with a refusal
 SNIPPET_CHARS = 160  # of the passages retrieved but not cited
@@ -34,15 +34,6 @@ def highlighted(passage_text: str, start: int, end: int) -> str:
     if start == end:
         return esc(passage_text)
     return f"{esc(passage_text[:start])}<mark>{esc(passage_text[start:end])}</mark>{esc(passage_text[end:])}"
-
-
-def passage_for(citation: Citation, passages: list[Passage]) -> Passage | None:
-    """The retrieved passage whose span holds the citation's span (citations use document offsets)."""
-    for p in passages:
-        c = p.chunk
-        if c.source == citation.source and c.start <= citation.start and citation.end <= c.end:
-            return p
-    return None
 
 
 def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str = "", extra_class: str = "") -> str:
@@ -71,7 +62,7 @@ def sources_html(answer: Answer | None) -> str:
         shown = set()
         # A refusal that says what the documents state of another subject cites it as that: marked.
         for cit in answer.citations:
-            p = passage_for(cit, answer.passages)
+            p = answer.cited_passage(cit)
             if p is not None:
                 shown.add(id(p))
                 parts.append(_card(cit.n, p, highlighted(p.text, cit.start - p.chunk.start, cit.end - p.chunk.start),
@@ -84,7 +75,7 @@ def sources_html(answer: Answer | None) -> str:
 
     cited = set()
     for cit in answer.citations:
-        p = passage_for(cit, answer.passages)
+        p = answer.cited_passage(cit)
         if p is None:  # the span is not inside a retrieved passage: show the span itself
             parts.append(_card(cit.n, None, f"<mark>{esc(cit.text)}</mark>", source=cit.source))
             continue
@@ -111,7 +102,7 @@ def query_html(answer: Answer | None) -> str:
     terms = answer.details.get("query_terms") or answer.details.get("translated_terms")
     if terms:
         lines.append("Query terms: " + "、".join(f"<code>{esc(t)}</code>" for t in terms))
-    by = esc(answer.generator) + (f" · {esc(answer.model)}" if answer.model else "")
+    by = esc(answered_by(answer))
     lines.append(f'Answered by <span class="yw-by">{by}</span>')
     return '<div class="yw-query-info">' + "<br>".join(lines) + "</div>"
 
@@ -140,9 +131,34 @@ def answer_markdown(answer: Answer) -> str:
         return " " + "".join(f"[\\[{n}\\]](#{source_anchor(int(n))})" for n in nums)
 
     text = MARKER.sub(link, text) if not answer.refused or answer.citations else text
-    by = answer.generator + (f" · {answer.model}" if answer.model else "")
+    by = answered_by(answer)
     note = f"refused: {refusal_reason(answer) or 'not enough evidence'}" if answer.refused else f"{len(answer.citations)} source(s)"
-    return f"{text}\n\n*— {esc(by)} · {note}*"
+    searched = (f"\n\n*Searched for: {esc(answer.query)}*" if answer.query and answer.query != answer.question
+                else "")
+    return f"{text}{searched}\n\n*— {esc(by)} · {note}*"
+
+
+# Separates an answer from its Sources block in plain text (the OpenAI API's ``content``, the copy
+# button); the API cuts it off again when a client sends the answer back as history.
+SOURCES_SEPARATOR = "\n\n---\nSources:"
+
+
+def text_with_sources(answer: Answer) -> str:
+    """Plain text to paste or send elsewhere: the answer with its [n] markers, then one line per
+    citation: ``[n] source · title: “quoted span”``."""
+    records = answer.citation_records()
+    if not records:
+        return answer.answer
+    lines = [f"[{r['n']}] {r['source']}" + (f" · {r['title']}" if r["title"] else "") + f": “{r['text'].strip()}”"
+             for r in records]
+    return answer.answer + SOURCES_SEPARATOR + "\n" + "\n".join(lines)
+
+
+def answered_by(answer: Answer) -> str:
+    """"generator · model display name" (never the model's path in the server's cache)."""
+    from rag.generation.offline_models import display_name
+
+    return answer.generator + (f" · {display_name(answer.model)}" if answer.model else "")
 
 
 def refusal_reason(answer: Answer) -> str:

@@ -17,6 +17,7 @@ import fnmatch
 import hashlib
 import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,25 @@ KNOWN_MODELS: dict[str, OfflineModel] = {
 
 # What `make demo` installs: the best measured quality on seed_dev (docs/answering.md).
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+
+
+_QUANT = re.compile(r"[-._]((?:i?q\d[\w]*)|f16|f32|bf16)$", re.IGNORECASE)
+
+
+def display_name(model: str) -> str:
+    """What a person calls a model: a known offline model's title ("Qwen2.5-Coder-1.5B-Instruct Q4_K_M"),
+    another GGUF's file stem with its quantisation split off, or the name as given (a server's model)."""
+    if not model:
+        return ""
+    base = model.replace("\\", "/").rstrip("/").split("/")[-1]
+    for known in KNOWN_MODELS.values():
+        if base == known.file_name or model == known.key:
+            return known.title
+    if base.lower().endswith(".gguf"):
+        stem = base[: -len(".gguf")]
+        m = _QUANT.search(stem)
+        return f"{stem[: m.start()]} {m.group(1).upper()}" if m else stem
+    return base if Path(model).expanduser().exists() else model  # a local model folder: its name
 
 
 def cache_dir() -> Path:
