@@ -22,7 +22,7 @@ MAX_KEYWORDS = 4
 
 def answer_keywords(answer: str, cited: str) -> list[str]:
     """Numbers and proper names stated by ``answer`` and found in ``cited`` (markers like [1] excluded)."""
-    from .extractive import _posseg
+    from .extractive import PLACE_LEVELS, _posseg
 
     text = re.sub(r"\[\d+(?:[,，、\s]*\d+)*\]", " ", answer)
     flat = squash(cited)
@@ -30,9 +30,14 @@ def answer_keywords(answer: str, cited: str) -> list[str]:
     for m in _NUMBER.finditer(text):
         if squash(m.group()) in flat:
             found.append(m.group())
-    for w in _posseg().cut(text):
-        if w.flag in NAME_FLAGS and len(w.word) >= 2 and squash(w.word) in flat:
-            found.append(w.word)
+    words = list(_posseg().cut(text))
+    for i, w in enumerate(words):
+        name = w.word
+        # jieba splits "白云镇" into 白云 + 镇: the place keeps its level
+        if w.flag in NAME_FLAGS and i + 1 < len(words) and words[i + 1].word in PLACE_LEVELS:
+            name += words[i + 1].word
+        if w.flag in NAME_FLAGS and len(name) >= 2 and squash(name) in flat:
+            found.append(name)
     return list(dict.fromkeys(found))[:MAX_KEYWORDS]
 
 
