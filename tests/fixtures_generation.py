@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -70,10 +71,13 @@ class FakeOpenAIServer:
     """An OpenAI-compatible /v1/chat/completions on 127.0.0.1 that streams ``reply`` word by word as SSE.
 
     ``fail_first`` requests get HTTP ``fail_status`` instead; every request body and header set is recorded.
+    ``delay`` seconds pass between pieces (a model still writing); ``asked`` is set once a stream has begun.
     """
 
     def __init__(self):
         self.reply = "你好 world, this is the answer."
+        self.delay = 0.0
+        self.asked = threading.Event()
         self.fail_first = 0
         self.fail_status = 500
         self.requests: list[dict] = []
@@ -99,13 +103,18 @@ class FakeOpenAIServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(b": keep-alive comment\n\n")
+                server.asked.set()
                 pieces = [w + " " for w in server.reply.split(" ")]
                 pieces[-1] = pieces[-1].rstrip()
-                for piece in [{"role": "assistant"}] + [{"content": p} for p in pieces]:
-                    event = {"choices": [{"index": 0, "delta": piece, "finish_reason": None}]}
-                    self.wfile.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
+                try:
+                    for piece in [{"role": "assistant"}] + [{"content": p} for p in pieces]:
+                        event = {"choices": [{"index": 0, "delta": piece, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(server.delay)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                except OSError:  # the client went away mid-stream
+                    pass
                 self.close_connection = True
 
             def _plain(self, status: int, text: str):

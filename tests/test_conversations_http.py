@@ -3,15 +3,13 @@ store surviving a restart and a SIGKILL in the middle of an answer."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from rag.conversations import ConversationStore
+from tests.fixtures_generation import FakeOpenAIServer
 from tests.fixtures_server import Server
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -20,46 +18,14 @@ ALICE, BOB = ("alice", "pw-alice"), ("bob", "pw-bob")
 QUESTION = "白云镇种植了多少亩茶树？"
 
 
-class SlowModel:
-    """An OpenAI-compatible chat server that streams one token every 0.2 s for a minute: an answer
-    that is still being written when the test kills yuanwen."""
-
-    def __init__(self):
-        self.asked = threading.Event()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                owner.asked.set()
-                try:
-                    for _ in range(300):
-                        chunk = {"choices": [{"index": 0, "delta": {"content": "白云镇"}, "finish_reason": None}]}
-                        self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
-                        self.wfile.flush()
-                        time.sleep(0.2)
-                except OSError:  # yuanwen went away
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-
-
 @pytest.fixture
 def slow_model():
-    model = SlowModel()
-    yield model
-    model.close()
+    """A model server still writing its answer (one piece every 0.2 s for a minute) when yuanwen is killed."""
+    server = FakeOpenAIServer()
+    server.reply = " ".join(["白云镇"] * 300)
+    server.delay = 0.2
+    yield server
+    server.close()
 
 
 @pytest.fixture
@@ -69,7 +35,7 @@ def auth_server(served_data, slow_model, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(served_data, data)  # a fresh conversation store per test
     server = Server(data, ["--auth", ":".join(ALICE), "--auth", ":".join(BOB)],
-                    env={"YUANWEN_OPENAI_BASE_URL": slow_model.url}).start()
+                    env={"YUANWEN_OPENAI_BASE_URL": slow_model.base_url}).start()
     yield server
     server.stop()
 
