@@ -1,17 +1,21 @@
-"""A persisted index: vectors (FAISS) + metadata (SQLite) + BM25, behind a manifest.
+"""A persisted index: vectors (FAISS or Milvus) + metadata (SQLite) + BM25, behind a manifest.
 
-On disk every update is a complete new *version* directory, written beside the live one;
-the ``CURRENT`` file names the live version and is swapped with an atomic rename. A crash
-or a kill at any moment therefore leaves the previous version loadable, and readers that
-opened an older version keep reading it undisturbed.
+On disk every update is a new *version* directory, written beside the live one; the
+``CURRENT`` file names the live version and is swapped with an atomic rename. A crash or a
+kill at any moment therefore leaves the previous version loadable, and readers that opened
+an older version keep reading it undisturbed. Vectors are stored under keys that outlive
+versions, so an update adds and removes vectors instead of copying all of them
+(rag/vector_versions.py): a new FAISS file made from the live one, or a new generation in the
+one Milvus collection of the index (rag/milvus_store.py).
 
     INDEX_DIR/
       CURRENT                 -> "v-20261125-160102-3f2a"
       v-20261125-160102-3f2a/
         manifest.json         format version, embedder, dimension, normaliser, index type
         docstore.sqlite       documents and chunks (provenance, cleaned text, tokens)
-        vectors.npy           float32 (n, dim), row-aligned with the docstore
-        faiss.index           dense index over those vectors
+        keys.npy              int64 (n,): the vector-store key of each docstore row
+        score_sample.npy      float32 (≤ 2048, dim): evenly spaced rows' vectors, hybrid fusion's reference
+        faiss.index           dense index, vectors under their keys (or milvus.json: collection + generation)
         bm25/                 keyword index (bm25s arrays + JSON)
         crosslingual/         documents' language, dictionary terms, pinyin of n-grams (JSON)
 """
@@ -35,9 +39,11 @@ from .bm25 import KeywordIndex
 from .docstore import ChunkRecord, DocStore, DocumentRecord, write_docstore
 from .errors import CorruptIndexError, IndexMismatchError, YuanwenError
 from .schema import Chunk
+from .vector_versions import VectorChanges, prune_milvus, write_faiss, write_milvus
 from .vectorstore import FaissStore
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)  # 1: row = key, every vector in vectors.npy
 TOKENIZER = "jieba-search-v1"
 KEEP_OLD_VERSIONS = 1
 VECTOR_STORE_ENV = "YUANWEN_VECTOR_STORE"
@@ -60,6 +66,8 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     yuanwen_version: str = __version__
     updated_at: str = ""
+    generation: int = 0  # counts published versions; Milvus rows are visible by generation
+    next_key: int = 0  # the next unused vector key
 
     @classmethod
     def from_json(cls, data: dict) -> "Manifest":
@@ -96,6 +104,8 @@ class Index:
         self.keywords = keywords
         self._sample: np.ndarray | None = None
         self._mapped: np.ndarray | None = None
+        self.keys = np.arange(manifest.n_chunks, dtype=np.int64)  # format 1: key = row
+        self._key_order: np.ndarray | None = None
         self._terms = None
         self._term_texts: list[str] | None = None
 
@@ -116,7 +126,7 @@ class Index:
             manifest = Manifest.from_json(data)
         except (OSError, ValueError, TypeError) as exc:
             raise CorruptIndexError(f"index at {directory} is damaged ({exc})", _rebuild_hint(directory)) from exc
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READABLE_FORMATS:
             raise IndexMismatchError(
                 f"index at {directory} has format {manifest.format_version}, this yuanwen reads {FORMAT_VERSION}",
                 _rebuild_hint(directory),
@@ -138,8 +148,14 @@ class Index:
                 vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type or "Flat",
                                           manifest.faiss_search_params)
             keywords = KeywordIndex.load(version_dir / "bm25")
-            # Memory-mapped: only the header is read, but a truncated file fails here, not in the first search.
-            vector_rows = np.load(version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r").shape
+            if manifest.format_version >= 2:
+                keys = np.load(version_dir / "keys.npy", allow_pickle=False)
+                sample = np.load(version_dir / "score_sample.npy", allow_pickle=False)
+                vector_rows = (len(keys), sample.shape[1] if sample.ndim == 2 else -1)
+            else:
+                keys = sample = None
+                # Memory-mapped: only the header is read, but a truncated file fails here, not in the first search.
+                vector_rows = np.load(version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r").shape
         except Exception as exc:  # sqlite, faiss and numpy raise their own types
             raise CorruptIndexError(f"index at {directory} is damaged ({exc})", _rebuild_hint(directory)) from exc
         if not (n == len(vectors) == keywords.n_rows == manifest.n_chunks):
@@ -149,12 +165,16 @@ class Index:
                 _rebuild_hint(directory),
             )
         if vector_rows != (n, manifest.dim):
-            raise CorruptIndexError(f"index at {directory} is inconsistent (vectors.npy holds {vector_rows}, "
+            what = "keys.npy and score_sample.npy hold" if keys is not None else "vectors.npy holds"
+            raise CorruptIndexError(f"index at {directory} is inconsistent ({what} {vector_rows}, "
                                     f"expected ({n}, {manifest.dim}))", _rebuild_hint(directory))
         if vectors.dim != manifest.dim:
             raise CorruptIndexError(f"index at {directory} has vectors of dim {vectors.dim}, manifest "
                                     f"says {manifest.dim}", _rebuild_hint(directory))
-        return cls(directory, version_dir, manifest, docstore, vectors, keywords)
+        index = cls(directory, version_dir, manifest, docstore, vectors, keywords)
+        if keys is not None:
+            index.keys, index._sample = keys.astype(np.int64), np.ascontiguousarray(sample, dtype=np.float32)
+        return index
 
     def check_dim(self, dim: int, embedder: str) -> None:
         if dim != self.manifest.dim:
@@ -176,24 +196,42 @@ class Index:
     def document_text(self, source: str) -> str | None:
         return self.docstore.document_text(source)
 
-    def vectors_array(self, mmap: bool = False) -> np.ndarray:
-        return np.load(self.version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+    def vectors_array(self) -> np.ndarray:
+        """Every row's vector, read back from the vector store (benchmarks and tests)."""
+        return self.vectors.get_vectors(self.keys)
+
+    def dense_search(self, query_vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the nearest rows of this version."""
+        hits = self.vectors.search(query_vector, depth)
+        rows = self.rows_of([key for key, _ in hits])
+        return [(int(r), score) for r, (_, score) in zip(rows, hits) if r >= 0]
+
+    def rows_of(self, keys) -> np.ndarray:
+        """Docstore rows of vector-store keys (-1 for a key this version does not hold)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if self._key_order is None:
+            self._key_order = np.argsort(self.keys, kind="stable")
+        order = self._key_order
+        if not len(order):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys[order], keys), len(order) - 1)
+        rows = order[at]
+        return np.where(self.keys[rows] == keys, rows, -1)
 
     def dense_scores(self, query_vector: np.ndarray, rows: list[int] | None) -> np.ndarray:
         """Cosine of the query with the given rows, or (rows=None) with a fixed sample of the
         collection — the reference distribution that hybrid retrieval standardises against."""
         if rows is None:
-            if self._sample is None:
-                n = len(self)
-                picks = np.unique(np.linspace(0, n - 1, min(SCORE_SAMPLE, n)).astype(np.int64))
+            if self._sample is None:  # format 1: the sample comes from vectors.npy
+                picks = score_sample_rows(len(self))
                 self._sample = np.ascontiguousarray(self._mapped_vectors()[picks], dtype=np.float32)
             return self._sample @ query_vector
-        return np.asarray(self._mapped_vectors()[np.asarray(rows, dtype=np.int64)] @ query_vector)
+        return np.asarray(self.vectors.get_vectors(self.keys[np.asarray(rows, dtype=np.int64)]) @ query_vector)
 
     def _mapped_vectors(self) -> np.ndarray:
-        """vectors.npy memory-mapped once per loaded version, not reopened on every query."""
+        """A format-1 version's vectors.npy, memory-mapped once per loaded version."""
         if self._mapped is None:
-            self._mapped = self.vectors_array(mmap=True)
+            self._mapped = np.load(self.version_dir / "vectors.npy", allow_pickle=False, mmap_mode="r")
         return self._mapped
 
     @property
@@ -235,36 +273,51 @@ def write_lock(directory: Path):
         yield
 
 
+def score_sample_rows(n_rows: int) -> np.ndarray:
+    """Evenly spaced rows whose vectors are the reference distribution of dense scores."""
+    if n_rows == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.linspace(0, n_rows - 1, min(SCORE_SAMPLE, n_rows)).astype(np.int64))
+
+
 def write_version(directory: Path, manifest: Manifest, documents: list[DocumentRecord],
-                  chunks: list[ChunkRecord], vectors: np.ndarray) -> Path:
-    """Write a complete new version beside the live one, then make it live atomically."""
+                  chunks: list[ChunkRecord], vectors: np.ndarray | VectorChanges,
+                  previous: "Index | None" = None) -> Path:
+    """Write a new version beside the live one, then make it live atomically.
+
+    ``vectors`` is every row's vector (a full build) or the changes against ``previous``, the
+    writer's own loaded copy of the live version (which may be modified: it is not reused)."""
     directory.mkdir(parents=True, exist_ok=True)
     # Sortable to the nanosecond, so pruning always keeps the newest versions.
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}-{uuid.uuid4().hex[:4]}"
     tmp = directory / f".tmp-{name}"
     tmp.mkdir()
     try:
+        changes = vectors if isinstance(vectors, VectorChanges) else VectorChanges.full(vectors, manifest.dim)
+        if len(changes.keys) != len(chunks):
+            raise ValueError(f"{len(changes.keys)} vector keys for {len(chunks)} chunks")
         manifest.n_documents = len(documents)
         manifest.n_chunks = len(chunks)
         manifest.updated_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), manifest.dim)
+        manifest.format_version = FORMAT_VERSION
+        live = previous.manifest if previous is not None else None
+        manifest.generation = (live.generation if live is not None else 0) + 1
+        manifest.next_key = max(live.next_key if live is not None else 0,
+                                int(changes.keys.max()) + 1 if len(changes.keys) else 0,
+                                len(previous) if previous is not None else 0)
         manifest.vector_store = manifest.vector_store or os.environ.get(VECTOR_STORE_ENV, "faiss")
-        if manifest.vector_store == "milvus":
-            from .milvus_store import MilvusStore, collection_name, default_uri
-
-            store = MilvusStore.build(vectors, uri=default_uri(directory), collection=collection_name(name),
-                                      token=os.environ.get("YUANWEN_MILVUS_TOKEN", ""))
-            store.save(tmp / "milvus.json")
-            manifest.faiss_index_type = manifest.faiss_search_params = ""
-        elif manifest.vector_store == "faiss":
-            store = FaissStore.build(vectors, manifest.faiss_index_type or None, manifest.faiss_search_params)
-            manifest.faiss_index_type = store.index_type
-            manifest.faiss_search_params = store.search_params
-            store.save(tmp / "faiss.index")
-        else:
+        if manifest.vector_store not in ("faiss", "milvus"):
             raise YuanwenError(f"unknown vector store '{manifest.vector_store}'", "choose faiss or milvus")
+        # The sample is read before a FAISS update modifies the previous store in place.
+        sample = changes.vectors(changes.keys[score_sample_rows(len(chunks))],
+                                 previous.vectors if previous is not None else None)
+        if manifest.vector_store == "milvus":
+            write_milvus(tmp, directory, manifest, changes, previous)
+        else:
+            write_faiss(tmp, manifest, changes, previous)
         write_docstore(tmp / "docstore.sqlite", documents, chunks)
-        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        np.save(tmp / "keys.npy", np.asarray(changes.keys, dtype=np.int64), allow_pickle=False)
+        np.save(tmp / "score_sample.npy", sample.reshape(len(sample), manifest.dim), allow_pickle=False)
         KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
         _write_collection_terms(directory, tmp, chunks)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
@@ -297,25 +350,16 @@ def _write_collection_terms(directory: Path, version_dir: Path, chunks: list[Chu
 
 
 def _prune(directory: Path, keep: Path) -> None:
-    """Remove old versions and leftovers of killed writers, keeping the newest few."""
+    """Remove old versions and leftovers of killed writers, keeping the newest few; Milvus
+    collections and rows that no kept version reads go with them."""
     versions = sorted(p for p in directory.glob("v-*") if p.is_dir() and p != keep)
-    for old in versions[: max(0, len(versions) - KEEP_OLD_VERSIONS)]:
-        _drop_external(old)
+    cut = max(0, len(versions) - KEEP_OLD_VERSIONS)
+    dropped = versions[:cut] + [p for p in directory.glob(".tmp-v-*") if p.is_dir()]
+    prune_milvus(dropped, [keep, *versions[cut:]])
+    for old in dropped:
         shutil.rmtree(old, ignore_errors=True)
-    for junk in list(directory.glob(".tmp-v-*")) + list(directory.glob(".CURRENT-*")):
-        if junk.is_dir():
-            _drop_external(junk)
-            shutil.rmtree(junk, ignore_errors=True)
-        else:
-            junk.unlink(missing_ok=True)
-
-
-def _drop_external(version_dir: Path) -> None:
-    """A version whose vectors live in Milvus takes its collection with it."""
-    if (version_dir / "milvus.json").exists():
-        from .milvus_store import MilvusStore
-
-        MilvusStore.drop(version_dir / "milvus.json")
+    for junk in directory.glob(".CURRENT-*"):
+        junk.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:

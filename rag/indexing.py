@@ -25,6 +25,7 @@ from .documents import load_documents
 from .errors import CorruptIndexError, IndexMismatchError, YuanwenError
 from .index import VECTOR_STORE_ENV, Index, Manifest, index_exists, write_lock, write_version
 from .schema import Document
+from .vector_versions import VectorChanges, assign_keys
 from .tokenize import tokenize
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -124,7 +125,6 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         new_keys = {str(path.resolve()) for _, path, _ in docs}
         old_chunks = old.docstore.chunk_records() if old else []
         old_docs = old.documents() if old else []
-        old_vectors = old.vectors_array() if old else np.zeros((0, 0), np.float32)
 
         def replaced(key: str) -> bool:
             k = Path(key)
@@ -146,18 +146,23 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
                 chunks.append(ChunkRecord(chunk=ch, doc_key=str(path.resolve()), content_hash=content_hash(emb_text),
                                           tokens=tokenize(emb_text)))
 
-        # Vectors: reuse by content hash, embed the rest.
-        known: dict[str, np.ndarray] = {}
-        for i, c in enumerate(old_chunks):
-            known.setdefault(c.content_hash, old_vectors[i])
+        # Vectors: a chunk whose text the live index holds keeps that vector (under its key); embed the rest.
         old_hashes = {c.content_hash for c in old_chunks if c.doc_key not in kept_keys}
         new_hashes = {c.content_hash for c in chunks[len(kept_chunks):]}
         report.unchanged = sum(c.content_hash in old_hashes for c in chunks[len(kept_chunks):])
         report.added = len(chunks) - len(kept_chunks) - report.unchanged
         report.removed = sum(h not in new_hashes for h in (c.content_hash for c in old_chunks if c.doc_key not in kept_keys))
 
-        todo = [c for c in chunks if c.content_hash not in known]
-        todo_texts = list(dict.fromkeys(embedding_text(c.chunk.title, c.chunk.text) for c in todo))
+        keys, fresh, removed = assign_keys([c.content_hash for c in old_chunks], old.keys if old else [],
+                                           [c.content_hash for c in chunks], old.manifest.next_key if old else 0)
+        stored_key = {c.content_hash: int(k) for c, k in zip(old_chunks, old.keys)} if old else {}
+        copied = [r for r in fresh if chunks[r].content_hash in stored_key]  # repeated text: vector read back
+        todo_texts = list(dict.fromkeys(embedding_text(chunks[r].chunk.title, chunks[r].chunk.text)
+                                        for r in fresh if chunks[r].content_hash not in stored_key))
+        known: dict[str, np.ndarray] = {}
+        if copied:
+            found = old.vectors.get_vectors([stored_key[chunks[r].content_hash] for r in copied])
+            known.update((chunks[r].content_hash, v) for r, v in zip(copied, found))
         if todo_texts:
             done = 0
 
@@ -175,7 +180,9 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         report.embedded = len(todo_texts)
 
         dim = embedder.dim
-        vectors = np.stack([known[c.content_hash] for c in chunks]) if chunks else np.zeros((0, dim), np.float32)
+        added = (np.stack([known[chunks[r].content_hash] for r in fresh]).astype(np.float32) if fresh
+                 else np.zeros((0, dim), np.float32))
+        changes = VectorChanges(keys, keys[fresh], added, removed)
         manifest = Manifest(embedder=embedder.name, dim=dim,
                             chunking={"target_chars": DEFAULT_TARGET_CHARS, "max_chars": DEFAULT_MAX_CHARS,
                                       "overlap_chars": DEFAULT_OVERLAP_CHARS, "title_in_embedding": True})
@@ -183,7 +190,7 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
             manifest.vector_store = old.manifest.vector_store  # an index stays on the store it was built on
         if progress:
             progress("writing index", 0, 1)
-        write_version(index_dir, manifest, documents, chunks, vectors)
+        write_version(index_dir, manifest, documents, chunks, changes, previous=old)
         if progress:
             progress("writing index", 1, 1)
         if old is not None:
@@ -205,10 +212,11 @@ def remove_documents(sources: list[str], index_dir: str | Path) -> int:
         if not gone:
             raise YuanwenError(f"no indexed document named {', '.join(sources)}", "see: yuanwen docs")
         chunks = old.docstore.chunk_records()
-        vectors = old.vectors_array()
-        keep = [i for i, c in enumerate(chunks) if c.doc_key not in gone]
+        keep = np.array([i for i, c in enumerate(chunks) if c.doc_key not in gone], dtype=np.int64)
+        dropped = np.setdiff1d(old.keys, old.keys[keep])
+        changes = VectorChanges(old.keys[keep], np.zeros(0, np.int64), np.zeros((0, old.manifest.dim), np.float32),
+                                dropped)
         write_version(index_dir, Manifest.from_json({**old.manifest.__dict__}),
-                      [d for d in docs if d.key not in gone], [chunks[i] for i in keep],
-                      vectors[keep] if keep else np.zeros((0, old.manifest.dim), np.float32))
+                      [d for d in docs if d.key not in gone], [chunks[i] for i in keep], changes, previous=old)
         old.close()
     return len(gone)

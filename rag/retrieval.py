@@ -123,7 +123,7 @@ class Retriever:
 
     # -- the two signals -------------------------------------------------------------
     def dense_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
-        return self.index.vectors.search(self._query_vector(query), depth)
+        return self.index.dense_search(self._query_vector(query), depth)
 
     def bm25_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
         return self.index.keywords.search(tokenize(query), depth)
@@ -142,7 +142,7 @@ class Retriever:
         if xq is not None and xq.terms:
             dense_text = f"{query} {' '.join(xq.terms[: self.fusion.crosslingual_dense_terms])}"
         qvec = self._query_vector(dense_text) if self.mode in ("dense", "hybrid") else None
-        dense = self.index.vectors.search(qvec, depth) if qvec is not None else []
+        dense = self.index.dense_search(qvec, depth) if qvec is not None else []
         t1 = time.perf_counter()
         tokens: list[str] = []
         if self.mode not in ("bm25", "hybrid"):

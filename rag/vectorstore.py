@@ -1,6 +1,9 @@
 """Dense vector store: FAISS, inner product on L2-normalised vectors (= cosine).
 
-Row ``i`` of the store is row ``i`` of the docstore. The FAISS index type is chosen by collection size and
+Every vector carries its *key* (``keys.npy`` of the index version maps docstore rows to keys; rag/index.py), so an
+update can remove and add vectors by key instead of rebuilding: IVF indexes hold ids natively (with a hash-table
+direct map, so vectors can be read back and removed), the others sit inside an ``IndexIDMap2``. HNSW cannot remove
+vectors; its updates rebuild from the stored vectors. The FAISS index type is chosen by collection size and
 recorded in the manifest with its search parameters:
 
 - up to ``EXACT_MAX_ROWS`` rows, exact search (``Flat``): a few ms per query, nothing to tune;
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +35,7 @@ INDEX_TYPE_ENV = "YUANWEN_FAISS_INDEX"
 IVF_TRAIN_POINTS_PER_LIST = 50  # k-means sample per list: stable centroids, and training time flat in n
 IVF_TRAIN_ITERATIONS = 10
 HNSW_MIN_EF_SEARCH = 64
+SQ_MIN_COSINE = 0.95  # an in-place SQ8 add must keep vectors this close to themselves, else the index is rebuilt
 
 
 def choose_index_type(n_rows: int) -> str:
@@ -77,10 +82,13 @@ class FaissStore:
         self._apply(self.search_params)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, index_type: str | None = None, search_params: str = "") -> "FaissStore":
+    def build(cls, vectors: np.ndarray, index_type: str | None = None, search_params: str = "",
+              keys: np.ndarray | None = None) -> "FaissStore":
+        """A new index over ``vectors``, each under its key (default: its row number)."""
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        keys = np.arange(len(vectors), dtype=np.int64) if keys is None else np.asarray(keys, dtype=np.int64)
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # undo search()'s single thread for this thread
         index_type = index_type or choose_index_type(len(vectors))
         try:
@@ -102,8 +110,12 @@ class FaissStore:
                     f"{str(exc).strip().splitlines()[-1]}",
                     "use fewer IVF lists (about 4·√rows) or Flat for small collections",
                 ) from exc
+        if _ivf(index) is not None:
+            _ivf(index).set_direct_map_type(faiss.DirectMap.Hashtable)
+        else:
+            index = faiss.IndexIDMap2(index)
         if len(vectors):
-            index.add(vectors)
+            index.add_with_ids(vectors, keys)
         return cls(index, index_type, search_params)
 
     def save(self, path: Path) -> None:
@@ -116,6 +128,48 @@ class FaissStore:
         import faiss
 
         return cls(faiss.read_index(str(path)), index_type, search_params)
+
+    @property
+    def in_place(self) -> bool:
+        """Whether vectors can be removed and added by key (written by this version, and not HNSW)."""
+        import faiss
+
+        if _ivf(self.index) is not None:
+            return _ivf(self.index).direct_map.type == faiss.DirectMap.Hashtable
+        return isinstance(self.index, faiss.IndexIDMap2) and "HNSW" not in self.index_type
+
+    def stores_faithfully(self, vectors: np.ndarray) -> bool:
+        """Whether ``vectors`` added now keep their direction: a scalar quantiser clips values outside the
+        range it was trained on, so vectors unlike the training data call for a rebuild."""
+        if "SQ" not in self.index_type or not len(vectors):
+            return True
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        decoded = self.index.sa_decode(self.index.sa_encode(vectors))
+        cosine = (decoded * vectors).sum(1) / (np.linalg.norm(decoded, axis=1) * np.linalg.norm(vectors, axis=1) + 1e-12)
+        return bool(cosine.min() >= SQ_MIN_COSINE)
+
+    def update(self, remove_keys: np.ndarray, add_keys: np.ndarray, add_vectors: np.ndarray) -> None:
+        """Remove and add vectors by key, in place (``in_place`` must hold)."""
+        import faiss
+
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        if len(remove_keys):
+            self.index.remove_ids(np.asarray(remove_keys, dtype=np.int64))
+        if len(add_keys):
+            self.index.add_with_ids(np.ascontiguousarray(add_vectors, dtype=np.float32),
+                                    np.asarray(add_keys, dtype=np.int64))
+
+    def get_vectors(self, keys) -> np.ndarray:
+        """The stored vectors of ``keys`` (exact for Flat and HNSW, decoded for SQ8), in order."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if not len(keys):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ivf = _ivf(self.index)
+        if ivf is not None and ivf.direct_map.no():
+            with _direct_map_lock:  # an index written before keys existed: ids are row numbers
+                if ivf.direct_map.no():
+                    ivf.make_direct_map(True)
+        return self.index.reconstruct_batch(keys)
 
     @property
     def dim(self) -> int:
@@ -134,7 +188,7 @@ class FaissStore:
         # calling thread, so index builds elsewhere keep all cores.
         faiss.omp_set_num_threads(1)
         if "HNSW" in self.index_type:
-            self.index.hnsw.efSearch = max(self._ef_search, 2 * k)
+            _hnsw(self.index).efSearch = max(self._ef_search, 2 * k)
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self.index.search(q, min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
@@ -155,6 +209,24 @@ class FaissStore:
                 f"FAISS search parameters {params!r} do not apply to index type {self.index_type!r}",
                 "use nprobe=N for IVF indexes or efSearch=N for HNSW, or leave them unset",
             ) from exc
+
+
+_direct_map_lock = threading.Lock()
+
+
+def _ivf(index):
+    """The inverted-file index inside ``index``, or None."""
+    import faiss
+
+    return faiss.try_extract_index_ivf(index)
+
+
+def _hnsw(index):
+    """The HNSW graph of ``index`` (unwrapping an ``IndexIDMap2``)."""
+    import faiss
+
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
+    return inner.hnsw
 
 
 def _training_sample(vectors: np.ndarray, index_type: str) -> np.ndarray:

@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures_ui",
     "tests.fixtures_formats",
     "tests.fixtures_server",
+    "tests.fixtures_milvus",
 ]

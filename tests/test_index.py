@@ -39,7 +39,7 @@ def test_round_trip_spans_and_manifest(corpus_dir, tmp_path, emb):
     idx = Index.open(tmp_path / "idx")
     assert len(idx) == report.chunks == len(idx.vectors) == idx.keywords.n_rows
     m = json.loads((idx.version_dir / "manifest.json").read_text())
-    assert m["embedder"] == emb.name and m["dim"] == emb.dim and m["format_version"] == 1
+    assert m["embedder"] == emb.name and m["dim"] == emb.dim and m["format_version"] == 2
     assert m["normalize"] == "l2" and m["metric"] == "inner_product"
     sources = {d.source for d in idx.documents()}
     assert sources == {"a.txt", "b.txt", "sub/c.md"}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rag.errors import YuanwenError
+from rag.vectorstore import _hnsw
 from rag.vectorstore import (
     EXACT_MAX_ROWS,
     INDEX_TYPE_ENV,
@@ -93,7 +94,7 @@ def test_manifest_records_chosen_type_and_params(corpus_dir, tmp_path, fake_embe
     monkeypatch.delenv(INDEX_TYPE_ENV)
     index = Index.open(tuned)
     assert (index.manifest.faiss_index_type, index.manifest.faiss_search_params) == ("HNSW8,Flat", "efSearch=20")
-    assert index.vectors.index.hnsw.efSearch == 20
+    assert _hnsw(index.vectors.index).efSearch == 20
     assert index.vectors.search(fake_embedder.embed_queries(["周转房"])[0], 3)
 
 
