@@ -99,6 +99,14 @@ class MilvusStore:
         c.create_collection(collection, schema=schema, index_params=index_params, consistency_level="Bounded")
         return cls(uri, token, collection, dim, 0, 0)
 
+    @classmethod
+    def build(cls, vectors: np.ndarray, *, uri: str, collection: str, token: str = "") -> "MilvusStore":
+        """A new collection holding ``vectors`` under keys 0..n-1, as generation 1 (benchmarks)."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        store = cls.create(uri=uri, collection=collection, dim=int(vectors.shape[1]), token=token)
+        keys = np.arange(len(vectors), dtype=np.int64)
+        return store.write_generation(1, keys, vectors, np.zeros(0, dtype=np.int64), len(vectors))
+
     def write_generation(self, generation: int, add_keys: np.ndarray, add_vectors: np.ndarray,
                          remove_keys: np.ndarray, expected_rows: int) -> "MilvusStore":
         """Write ``generation`` beside this store's one (which its readers keep seeing unchanged):
