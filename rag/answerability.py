@@ -600,3 +600,23 @@ def judge_answer(asked: AskedFor, sentences: list[dict], passages: list[Passage]
             out.append(judge(asked, entry["text"], p, span[0], span[1], n - 1, lead=lead(p)))
     out.sort(key=lambda j: j.score, reverse=True)
     return out
+
+
+_LEADING_FUNCTION_CHARS = "如在据从对向将把和与及由于据"
+
+
+def place_names(text: str) -> list[str]:
+    """The places ``text`` names, in order ("韶关市", "鹰峰社区"); a place jieba knows without its level
+    ("肇庆") when none has one. For a subject to name (ui/examples.py)."""
+    names = []
+    for s in _subjects_zh(text):
+        if s.kind != "place":
+            continue
+        name = s.text
+        while name[0] in _LEADING_FUNCTION_CHARS and len(name) - len(s.level) > 2:
+            name = name[1:]  # "如鹰峰社区" → "鹰峰社区"
+        names.append(name)
+    if not names:
+        names = [w.word for w in _posseg().cut(text) if w.flag == "ns" and len(w.word) >= 2
+                 and not is_common_word(w.word)]
+    return names

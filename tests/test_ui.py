@@ -211,6 +211,11 @@ def test_corpus_view_offers_examples_from_the_documents(ui_backend):
 
 def test_example_questions_ask_for_a_number_the_text_holds():
     assert question_from_text("标题\n\n鹰峰社区常驻人口达2.7万人。", "标题") == "鹰峰社区常驻人口达多少万人？"
+    # A clause without its subject takes the place its sentence, else the title, names.
+    assert question_from_text("乳源县基层治理\n\n如鹰峰社区党委，管辖面积仅有2平方公里。", "乳源县基层治理") == \
+        "鹰峰社区管辖面积仅有多少平方公里？"
+    assert question_from_text("韶关市浈江区人才工作\n\n大力实施人才公寓工程，共投资200多万元建设完善人才公寓。",
+                              "韶关市浈江区人才工作") == "浈江区共投资多少万元建设完善人才公寓？"
     doc = types.SimpleNamespace(title="长城", text="长城\n\n没有数字的句子。")
     assert example_questions([doc]) == ["长城的主要内容是什么？"]
 

@@ -2,7 +2,10 @@
 
 A fact in a document usually carries a number ("已推荐47家企业申报高新技术企业"); asking for
 that number ("已推荐多少家企业申报高新技术企业？") gives a question the documents can answer.
-Documents without such a clause fall back to a question about their title.
+Documents without such a clause fall back to a question about their title. A clause that does
+not name its subject ("管辖面积仅有2平方公里") gets the place its sentence names before it
+("如鹰峰社区党委，管辖面积…"), else the one the title or the document's opening names, so the
+question can be understood (and answered) alone: "鹰峰社区管辖面积仅有多少平方公里？".
 """
 
 from __future__ import annotations
@@ -17,6 +20,27 @@ MIN_CLAUSE, MAX_CLAUSE = 10, 36
 _FRAGMENT_STARTS = ("在", "和", "并", "及", "与", "通过", "围绕", "为", "以", "对", "将", "把", "从")
 # Verbs and words that introduce an amount: "推荐47家", "投资200多万元", "达2.7万人", "共115个".
 _BEFORE_AMOUNT = set("达到有荐资建成计约为训待过增完现共开设举办出入帮助引收")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+LEAD_CHARS = 200
+
+
+def subject_for(text: str, clause_start: int, title: str) -> str:
+    """The place a clause at ``text[clause_start:]`` is about: the last one named earlier in its
+    sentence, else the last one in the title, else the first one in the document's opening ("" if none)."""
+    from rag.answerability import place_names
+
+    before = _SENTENCE_END.split(text[:clause_start])[-1]
+    for source, pick in ((before, -1), (title, -1), (text[:LEAD_CHARS], 0)):
+        names = place_names(source) if source.strip() else []
+        if names:
+            return names[pick]
+    return ""
+
+
+def _names_a_subject(clause: str) -> bool:
+    from rag.answerability import _subjects_zh
+
+    return any(s.kind in ("place", "org", "name") for s in _subjects_zh(clause))
 
 
 def question_from_text(text: str, title: str = "") -> str | None:
@@ -35,7 +59,12 @@ def question_from_text(text: str, title: str = "") -> str | None:
         year = re.match(r"\d{4}年", clause[num.start():])
         if not unit_follows or year:
             continue
-        return clause[: num.start()] + "多少" + clause[num.end():] + "？"
+        question = clause[: num.start()] + "多少" + clause[num.end():] + "？"
+        if not _names_a_subject(clause):
+            subject = subject_for(text, m.start() + m.group().index(clause), title)
+            if subject and subject not in question:
+                question = subject + question
+        return question
     return None
 
 
