@@ -114,3 +114,91 @@ def test_http_api_ask_search_and_health(ui_server):
     assert "47" in answer["answer"] and answer["citations"][0]["source"] == "a.txt"
     found = client.predict("鹰峰社区常驻人口", 2, "bm25", api_name="/search")
     assert found["passages"][0]["source"] == "b.txt" and len(found["passages"]) <= 2
+
+
+def _text_input(page, elem_id: str):
+    return page.locator(f"#{elem_id}").locator("textarea, input").first
+
+
+def test_knowledge_base_conversation_feedback_and_export_in_the_browser(browser, ui_server, tmp_path):
+    """A second knowledge base, an upload into it, a question; after a reload the conversation is
+    reopened from the sidebar with its Sources, rated, commented and exported as Markdown."""
+    from playwright.sync_api import expect
+
+    url, backend = ui_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    question = "青松镇种植了多少亩茶树？"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url)
+    page.locator("#yw-question textarea").wait_for(timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-examples")).to_contain_text("多少", timeout=TIMEOUT_MS)  # the page has loaded
+
+    page.get_by_role("tab", name="Documents").click()
+    _text_input(page, "yw-new-kb").fill("茶叶")
+    page.locator("#yw-create-kb").click()
+    expect(page.locator("#yw-status")).to_contain_text("Created knowledge base 茶叶", timeout=TIMEOUT_MS)
+    expect(_text_input(page, "yw-kb")).to_have_value("茶叶")
+    expect(page.locator("#yw-docs")).to_contain_text("No documents", timeout=TIMEOUT_MS)
+
+    doc = tmp_path / "青松镇.txt"
+    doc.write_text("青松镇概况\n\n青松镇2023年共种植茶树4800亩。<img src=x onerror=\"window.__ywXss=1\">\n",
+                   encoding="utf-8")
+    page.locator("#yw-upload input[type=file]").set_input_files(str(doc))
+    page.locator("#yw-add").click()
+    expect(page.locator("#yw-status")).to_contain_text("Indexed 青松镇.txt", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-docs")).to_contain_text("青松镇.txt")
+    expect(page.locator("#yw-docs")).not_to_contain_text("a.txt")  # the default knowledge base's documents
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, question)
+    expect(page.locator('#yw-chat [data-testid="bot"]').last).to_contain_text("4800", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-conversations")).to_contain_text(question, timeout=TIMEOUT_MS)
+
+    # Reload: the knowledge base is remembered, the chat is empty, the conversation is in the sidebar.
+    page.reload()
+    page.locator("#yw-question textarea").wait_for(timeout=TIMEOUT_MS)
+    expect(_text_input(page, "yw-kb")).to_have_value("茶叶", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-conversations")).to_contain_text(question, timeout=TIMEOUT_MS)
+    assert page.locator('#yw-chat [data-testid="bot"]').count() == 0
+    page.locator("#yw-conversations label", has_text=question).click()
+    expect(page.locator('#yw-chat [data-testid="bot"]').last).to_contain_text("4800", timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-sources")).to_contain_text("青松镇.txt")
+    expect(page.locator("#yw-sources mark")).to_contain_text("4800")
+
+    # Rate it, with a comment.
+    page.locator('#yw-chat [data-testid="bot"]').last.hover()
+    page.locator('#yw-chat button[aria-label="Like"]').last.click()
+    expect(page.locator("#yw-conv-status")).to_contain_text("Feedback saved (👍)", timeout=TIMEOUT_MS)
+    _text_input(page, "yw-feedback-comment").fill("对，4800亩")
+    page.locator("#yw-feedback-send").click()
+    expect(page.locator("#yw-conv-status")).to_contain_text("Comment saved", timeout=TIMEOUT_MS)
+
+    # Export as Markdown and download it.
+    page.locator("#yw-conv-tools").get_by_text("This conversation").click()
+    page.locator("#yw-export").click()
+    link = page.locator("#yw-export-file a").first
+    link.wait_for(timeout=TIMEOUT_MS)
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        link.click()
+    md = Path(download.value.path()).read_text(encoding="utf-8")
+    assert md.startswith(f"# {question}") and "> 青松镇2023年共种植茶树4800亩" in md and "Feedback: 👍 — 对，4800亩" in md
+    page.screenshot(path=str(ARTIFACTS / "ui_conversations.png"), full_page=True)
+    assert page.evaluate("window.__ywXss") is None
+    turn = backend.conversations.list("local", "茶叶")[0]
+    assert backend.conversations.get("local", turn.id).turns[0].rating == 1
+    context.close()
+
+    # At phone width, in a fresh browser: pick the knowledge base, reopen the conversation, see its Sources.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
+    page = phone.new_page()
+    page.goto(url)
+    page.locator("#yw-question textarea").wait_for(timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-conversations")).not_to_contain_text(question, timeout=TIMEOUT_MS)
+    _text_input(page, "yw-kb").click()
+    page.get_by_role("option", name="茶叶").click()
+    page.locator("#yw-conversations label", has_text=question).click(timeout=TIMEOUT_MS)
+    expect(page.locator("#yw-sources mark")).to_contain_text("4800", timeout=TIMEOUT_MS)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing wider than the phone
+    page.screenshot(path=str(ARTIFACTS / "ui_conversations_phone.png"), full_page=True)
+    phone.close()

@@ -324,8 +324,8 @@ def new_kb(backend: Backend, name: str):
     """Create a knowledge base from the Documents tab: (status, picker, name box)."""
     try:
         kb = create_kb(backend.base or backend.settings, name)
-    except Exception as exc:
-        return render.error_markdown(*friendly_error(exc)), gr.skip(), gr.skip()
+    except Exception as exc:  # stops the chain that would switch to it
+        raise _api_error(exc) from None
     return (f"Created knowledge base {render.esc(kb.name)}: upload documents into it below.",
             gr.Dropdown(choices=backend.kb_names(), value=kb.name), "")
 
@@ -458,6 +458,7 @@ def build_app(backend: Backend, kb: str | None = None) -> gr.Blocks:
                                   min_width=200, allow_custom_value=False)
         turns = gr.State([])
         conv = gr.State(sidebar.empty_state())
+        kb_memory = gr.BrowserState(start_kb, storage_key="yuanwen-kb")  # the picker survives a reload
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 empty = gr.HTML(render.EMPTY_STATE_HTML, visible=False, elem_id="yw-empty")
@@ -554,9 +555,23 @@ def build_app(backend: Backend, kb: str | None = None) -> gr.Blocks:
         export_btn.click(_typed(sidebar.export_markdown, backend), conv, [export_file, conv_status], **private)
         copy_btn.click(None, copy_text, None, js="(text) => { if (text) navigator.clipboard.writeText(text); }",
                        **private)
-        kb_pick.change(_typed(switch_kb, backend), kb_pick, [*corpus_outputs, conversations, status],
-                       **private).then(start_chat, None, chat_outputs, **private)
-        kb_create.click(partial(new_kb, backend), kb_name, [status, kb_pick, kb_name], **private)
+        kb_outputs = [*corpus_outputs, conversations, status]
+        switch_fn = _typed(switch_kb, backend)
+
+        def remember(kb_value: str) -> str:
+            return kb_value
+
+        # .input, not .change: only a person's choice starts a new chat (restoring or creating sets it too).
+        kb_pick.input(switch_fn, kb_pick, kb_outputs, **private).then(start_chat, None, chat_outputs, **private).then(
+            remember, kb_pick, kb_memory, **private)
+        kb_create.click(partial(new_kb, backend), kb_name, [status, kb_pick, kb_name], **private).success(
+            switch_fn, kb_pick, [*corpus_outputs, conversations, conv_status], **private).then(
+            start_chat, None, chat_outputs, **private).then(remember, kb_pick, kb_memory, **private)
+
+        def restore(remembered: str, request: gr.Request):
+            names = backend.kb_names()
+            kb_value = remembered if remembered in names else start_kb
+            return (gr.Dropdown(choices=names, value=kb_value), *switch_kb(backend, kb_value, request))
 
         def upload_to(kb_value: str, picked, progress=gr.Progress()):
             return upload(backend.for_kb(kb_value), picked, progress)
@@ -569,7 +584,7 @@ def build_app(backend: Backend, kb: str | None = None) -> gr.Blocks:
         reindex_btn.click(reindex_kb, kb_pick, status, **private).then(refresh, kb_pick, corpus_outputs, **private)
         remove_btn.click(lambda kb_value, source: remove(backend.for_kb(kb_value), source), [kb_pick, to_remove],
                          status, **private).then(refresh, kb_pick, corpus_outputs, **private)
-        demo.load(_typed(switch_kb, backend), kb_pick, [*corpus_outputs, conversations, status], **private)
+        demo.load(restore, kb_memory, [kb_pick, *kb_outputs], **private)
 
         gr.api(_typed(api_ask, backend, {"k": s.k, "retriever": s.retriever}), api_name="ask",
                api_description="Answer a question with verified citations (the CLI's `ask --json` shape).")
