@@ -21,7 +21,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rag.schema import Chunk, Document
+from rag.schema import Chunk, Document, Region
 
 DEFAULT_TARGET_CHARS = 300
 DEFAULT_MAX_CHARS = 500
@@ -69,20 +69,28 @@ def chunk_document(
     """Split ``doc.text`` into chunks of whole paragraphs (merged while short) or whole sentences (when long)."""
     if not 0 < target_chars <= max_chars:
         raise ValueError(f"need 0 < target_chars <= max_chars, got {target_chars} and {max_chars}")
-    units = _units(doc.text, max_chars, target_chars)
-    spans = _pack(units, target_chars, max_chars, overlap_chars)
     chunks = []
-    for first, start, end in spans:
-        text = doc.text[start:end]
-        chunks.append(Chunk(
-            id=chunk_id(doc.source, start, text),
-            source=doc.source,
-            title=doc.title,
-            paragraph=first,
-            start=start,
-            end=end,
-            text=text,
-        ))
+    paragraphs = 0
+    for region in doc.regions or (Region(0, len(doc.text)),):
+        # A region (page, slide, table block) is chunked on its own: a chunk never spans two pages.
+        text = doc.text[region.start:region.end]
+        units = _units(text, max_chars, target_chars)
+        for first, start, end in _pack(units, target_chars, max_chars, overlap_chars):
+            start, end = start + region.start, end + region.start
+            chunk_text = doc.text[start:end]
+            chunks.append(Chunk(
+                id=chunk_id(doc.source, start, chunk_text),
+                source=doc.source,
+                title=doc.title,
+                paragraph=paragraphs + first,
+                start=start,
+                end=end,
+                text=chunk_text,
+                page=region.page,
+                location=region.location,
+                ocr=region.ocr,
+            ))
+        paragraphs += len(paragraph_spans(text))
     return chunks
 
 

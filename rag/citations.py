@@ -103,7 +103,8 @@ def verify_citations(answer_text: str, passages: list[Passage]) -> tuple[str, li
         a = min(s for s, _ in spans[n])
         b = max(e for _, e in spans[n])
         citations.append(
-            Citation(n=new, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b)
+            Citation(n=new, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b,
+                     page=chunk.page, location=chunk.location)
         )
     report["renumbered"] = {str(old): new for old, new in numbering.items()}
     return text, citations, report

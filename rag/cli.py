@@ -162,7 +162,7 @@ def search(
     if not passages:
         out.print("no passages (the index is empty)")
     for i, p in enumerate(passages, 1):
-        out.print(f"[bold][{i}][/bold] {p.source} · {p.chunk.title} · ¶{p.chunk.paragraph + 1} "
+        out.print(f"[bold][{i}][/bold] {p.source}{_where(p.chunk)} · {p.chunk.title} · ¶{p.chunk.paragraph + 1} "
                   f"(chars {p.chunk.start}–{p.chunk.end}, score {p.score:.4f})", markup=True)
         out.print(p.text, markup=False)
         out.print()
@@ -353,11 +353,20 @@ def _print_answer(ans, streamed: str) -> None:
     if ans.citations:
         out.print("[bold]Sources[/bold]")
         for c in ans.citations:
-            out.print(f"[{c.n}] {c.source} (chars {c.start}–{c.end}): {c.text}", markup=False)
+            where = f" {c.location}" if c.location else ""
+            out.print(f"[{c.n}] {c.source}{where} (chars {c.start}–{c.end}): {c.text}", markup=False)
     elif ans.refused and ans.passages:
         out.print("[bold]Closest passages[/bold]")
         for i, p in enumerate(ans.passages[:3], 1):
             out.print(f"({i}) {p.source}: {p.text[:120]}…", markup=False)
+
+
+def _where(chunk) -> str:
+    """" · p. 3 (OCR)": where in the file a passage is, for paged, tabular and scanned formats."""
+    from rich.markup import escape
+
+    where = escape(chunk.location) + (" (OCR)" if chunk.ocr else "")
+    return f" · {where}" if where else ""
 
 
 def _print_prompt(ans) -> None:

@@ -37,7 +37,10 @@ CREATE TABLE chunks (
     end INTEGER NOT NULL,
     text TEXT NOT NULL,
     content_hash TEXT NOT NULL,    -- sha1 of text: unchanged text is never embedded twice
-    tokens TEXT NOT NULL           -- space-joined BM25 tokens
+    tokens TEXT NOT NULL,          -- space-joined BM25 tokens
+    page INTEGER,                  -- 1-based page or slide of a paged format, else NULL
+    location TEXT NOT NULL DEFAULT '',  -- "p. 3", "slide 2", "sheet 收入"
+    ocr INTEGER NOT NULL DEFAULT 0 -- 1: text read from a page image
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE INDEX chunks_hash ON chunks(content_hash);
@@ -73,6 +76,9 @@ class DocStore:
         uri = f"file:{path}?mode=ro"
         self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        columns = {r[1] for r in self._query("PRAGMA table_info(chunks)")}
+        # Indexes written before pages were kept have no provenance columns: their chunks read as unpaged.
+        self._provenance = "c.page, c.location, c.ocr" if "page" in columns else "NULL, '', 0"
 
     def close(self) -> None:
         self._conn.close()
@@ -90,9 +96,10 @@ class DocStore:
             return []
         marks = ",".join("?" * len(rows))
         found = {
-            r[0]: Chunk(id=r[1], source=r[2], title=r[3], paragraph=r[4], start=r[5], end=r[6], text=r[7])
+            r[0]: _chunk(r[1:])
             for r in self._query(
-                f"SELECT row, chunk_id, source, title, paragraph, start, end, text FROM chunks WHERE row IN ({marks})",
+                f"SELECT c.row, c.chunk_id, c.source, c.title, c.paragraph, c.start, c.end, c.text, {self._provenance}"
+                f" FROM chunks c WHERE c.row IN ({marks})",
                 tuple(rows),
             )
         }
@@ -100,15 +107,16 @@ class DocStore:
 
     def chunk_records(self) -> list[ChunkRecord]:
         rows = self._query(
-            "SELECT c.row, c.chunk_id, c.source, c.title, c.paragraph, c.start, c.end, c.text, d.key,"
-            " c.content_hash, c.tokens FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.row"
+            "SELECT c.row, c.chunk_id, c.source, c.title, c.paragraph, c.start, c.end, c.text,"
+            f" {self._provenance}, d.key, c.content_hash, c.tokens"
+            " FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.row"
         )
         return [
             ChunkRecord(
-                chunk=Chunk(id=r[1], source=r[2], title=r[3], paragraph=r[4], start=r[5], end=r[6], text=r[7]),
-                doc_key=r[8],
-                content_hash=r[9],
-                tokens=r[10].split(" ") if r[10] else [],
+                chunk=_chunk(r[1:11]),
+                doc_key=r[11],
+                content_hash=r[12],
+                tokens=r[13].split(" ") if r[13] else [],
             )
             for r in rows
         ]
@@ -128,6 +136,12 @@ class DocStore:
         return rows[0][0] if rows else None
 
 
+def _chunk(r: tuple) -> Chunk:
+    """A Chunk from (chunk_id, source, title, paragraph, start, end, text, page, location, ocr)."""
+    return Chunk(id=r[0], source=r[1], title=r[2], paragraph=r[3], start=r[4], end=r[5], text=r[6],
+                 page=r[7], location=r[8] or "", ocr=bool(r[9]))
+
+
 def write_docstore(path: Path, documents: list[DocumentRecord], chunks: list[ChunkRecord]) -> None:
     """Write a new docstore file; chunk order = vector-store row order."""
     conn = sqlite3.connect(path)
@@ -143,7 +157,7 @@ def write_docstore(path: Path, documents: list[DocumentRecord], chunks: list[Chu
             )
         conn.executemany(
             "INSERT INTO chunks (row, chunk_id, doc_id, source, title, paragraph, start, end, text, content_hash,"
-            " tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " tokens, page, location, ocr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     row,
@@ -157,6 +171,9 @@ def write_docstore(path: Path, documents: list[DocumentRecord], chunks: list[Chu
                     c.chunk.text,
                     c.content_hash,
                     " ".join(c.tokens),
+                    c.chunk.page,
+                    c.chunk.location,
+                    int(c.chunk.ocr),
                 )
                 for row, c in enumerate(chunks)
             ],

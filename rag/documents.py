@@ -10,41 +10,53 @@ skips such files and keeps going (see :func:`load_documents`).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import logging
 import re
 import zipfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.cleaning import clean_text, find_boilerplate
 from rag.errors import DocumentError, YuanwenError
+from rag.layout import Section, assemble, sections_text
 from rag.schema import Document
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
 DOCX_SUFFIXES = frozenset({".docx"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+PPTX_SUFFIXES = frozenset({".pptx"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+SUPPORTED_SUFFIXES = (TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | XLSX_SUFFIXES
+                      | PPTX_SUFFIXES | IMAGE_SUFFIXES)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """Larger files are refused: a 20 MB text is a whole book shelf, more likely a log or a dump than a document."""
 
 DOCX_UNZIPPED_RATIO = 10
 DOCX_UNZIPPED_FLOOR = 64 * 1024 * 1024
-"""A .docx may unpack to at most ``max(DOCX_UNZIPPED_RATIO * max_bytes, DOCX_UNZIPPED_FLOOR)``: Word compresses its
-XML 5-10x (styles alone unpack to ~1 MB), a zip bomb 1000x."""
+"""A .docx, .xlsx or .pptx may unpack to at most ``max(DOCX_UNZIPPED_RATIO * max_bytes, DOCX_UNZIPPED_FLOOR)``:
+Office compresses its XML 5-10x (styles alone unpack to ~1 MB), a zip bomb 1000x."""
 
 _CONVERT_HINTS = {
     ".doc": "open it in Word or LibreOffice and save it as .docx",
     ".wps": "open it in WPS or LibreOffice and save it as .docx",
     ".rtf": "save it as .docx or .txt",
     ".odt": "save it as .docx",
-    ".xlsx": "export the sheets as .html or .txt",
-    ".pptx": "export the slides as .pdf",
+    ".xls": "open it in Excel, WPS or LibreOffice and save it as .xlsx",
+    ".et": "open it in WPS or LibreOffice and save it as .xlsx",
+    ".ods": "save it as .xlsx",
+    ".csv": "save it as .xlsx (or rename it to .txt)",
+    ".ppt": "open it in PowerPoint, WPS or LibreOffice and save it as .pptx",
+    ".dps": "open it in WPS or LibreOffice and save it as .pptx",
 }
 
 TITLE_MAX_CHARS = 64
@@ -179,26 +191,46 @@ def normalize_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class ExtractedText:
-    """Text and title of one file before cleaning; ``title`` is empty when the format has none."""
+    """Text and title of one file before cleaning; ``title`` is empty when the format has none.
+
+    Paged and tabular formats also give ``sections`` (page, slide, table…; see :mod:`rag.layout`), whose texts
+    joined make ``text``.
+    """
 
     title: str
     text: str
+    sections: tuple[Section, ...] = ()
 
 
-def extract_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractedText:
+def extract_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, progress: Progress | None = None) -> ExtractedText:
     """Read any supported file as plain text (HTML markup removed, Markdown markers stripped, PDF and Word text
-    layers extracted). Raises DocumentError for unsupported, empty, over-size, unreadable or corrupt files."""
+    layers extracted, tables as "列名：值" rows, sheets, slides, scanned pages and images read by OCR). Raises
+    DocumentError for unsupported, empty, over-size, unreadable or corrupt files. ``progress(stage, done, total)``
+    hears of long work inside one file (OCR of a scan, page by page)."""
     path = Path(path)
     check_supported(path)
     suffix = path.suffix.lower()
     data = read_bytes(path, max_bytes)
     if not data:
         raise DocumentError(f"{path.name} is empty", hint="nothing to index: fill it or remove it")
+    max_unzipped = max(DOCX_UNZIPPED_RATIO * max_bytes, DOCX_UNZIPPED_FLOOR)
     if suffix in PDF_SUFFIXES:
-        extracted = pdf_to_text(data, name=path.name)
+        extracted = pdf_to_text(data, name=path.name, progress=progress)
     elif suffix in DOCX_SUFFIXES:
-        extracted = docx_to_text(data, name=path.name,
-                                 max_unzipped=max(DOCX_UNZIPPED_RATIO * max_bytes, DOCX_UNZIPPED_FLOOR))
+        extracted = docx_to_text(data, name=path.name, max_unzipped=max_unzipped)
+    elif suffix in XLSX_SUFFIXES:
+        from rag.spreadsheets import read_xlsx
+
+        check_zip_size(data, path.name, "Excel .xlsx", max_unzipped, "open it in Excel or WPS and save it as .xlsx")
+        extracted = _from_sections(*read_xlsx(data, name=path.name))
+    elif suffix in PPTX_SUFFIXES:
+        from rag.slides import read_pptx
+
+        check_zip_size(data, path.name, "PowerPoint .pptx", max_unzipped,
+                       "open it in PowerPoint or WPS and save it as .pptx")
+        extracted = _from_sections(*read_pptx(data, name=path.name))
+    elif suffix in IMAGE_SUFFIXES:
+        extracted = image_to_text(data, name=path.name, progress=progress)
     elif suffix in HTML_SUFFIXES:
         declared = _META_CHARSET.search(data[:4096])
         html = decode_bytes(data, name=path.name, declared=declared.group(1).decode("ascii") if declared else None)
@@ -207,99 +239,99 @@ def extract_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractedTex
         extracted = ExtractedText(title="", text=markdown_to_text(normalize_text(decode_bytes(data, name=path.name))))
     else:
         extracted = ExtractedText(title="", text=decode_bytes(data, name=path.name))
-    text = normalize_text(extracted.text)
+    sections = tuple(dataclasses.replace(s, text=normalize_text(s.text)) for s in extracted.sections)
+    text = sections_text(list(sections)) if sections else normalize_text(extracted.text)
     if not text.strip():
         raise DocumentError(f"{path.name} holds no text", hint="nothing to index: fill it or remove it")
-    return ExtractedText(title=normalize_text(extracted.title), text=text)
+    return ExtractedText(title=normalize_text(extracted.title), text=text, sections=sections)
 
 
-def pdf_to_text(data: bytes, name: str = "<pdf>") -> ExtractedText:
-    """The text layer of a PDF (pypdf), one block per page, and its metadata title.
+def _from_sections(title: str, sections: list[Section]) -> ExtractedText:
+    return ExtractedText(title=_collapse_spaces(title), text=sections_text(sections), sections=tuple(sections))
 
-    A PDF made by scanning paper holds only page images: it is refused with a pointer to OCR rather than indexed
-    as an empty document. Encrypted PDFs are opened when they have no user password (many "protected" PDFs only
-    forbid printing).
-    """
-    from pypdf import PdfReader  # imported on use: only PDFs need it
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a broken file is reported once, as a skip reason
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(f"{name} is password-protected", hint="save an unprotected copy and index that")
-        pages, failures = [], []
-        for page in reader.pages:
-            try:
-                pages.append(page.extract_text() or "")
-            except Exception as exc:  # one broken page must not lose the others
-                failures.append(exc)
-        title = str((reader.metadata or {}).get("/Title") or "")
-    except DocumentError:
-        raise
-    except Exception as exc:  # pypdf raises many types (PdfReadError, ValueError, KeyError…) on broken files
-        raise _corrupt_error(name, "PDF", exc, "open it and save or print it again as PDF") from exc
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
+def image_to_text(data: bytes, name: str = "<image>", progress: Progress | None = None) -> ExtractedText:
+    """The text of a photographed or scanned page (.png, .jpg…), read by OCR; one section flagged ``ocr``."""
+    from rag.ocr import open_image, recognise_pages
+
+    image = open_image(data, name)
+    pages = recognise_pages([image], 1, progress=(lambda done, total: progress(f"OCR {name}", done, total))
+                            if progress else None)
+    text = pages[0].text if pages else ""
     if not text.strip():
-        if failures:
-            raise _corrupt_error(name, "PDF", failures[0], "open it and save or print it again as PDF")
-        raise DocumentError(
-            f"{name}: no text layer (scanned PDF?) — OCR it first",
-            hint="e.g. ocrmypdf -l chi_sim+eng in.pdf out.pdf, then index out.pdf",
-        )
-    return ExtractedText(title=_collapse_spaces(title), text=text)
+        raise DocumentError(f"{name}: OCR found no text in the image",
+                            hint="check the image is legible (at least 150 dpi, upright), or index a text copy")
+    return _from_sections("", [Section(text, location="OCR", ocr=True)])
+
+
+def pdf_to_text(data: bytes, name: str = "<pdf>", progress: Progress | None = None) -> ExtractedText:
+    """A PDF page by page (see :mod:`rag.pdfpages`): the text layer, ruled tables as rows, scanned pages by OCR.
+
+    Encrypted PDFs are opened when they have no user password (many "protected" PDFs only forbid printing).
+    """
+    from rag.pdfpages import read_pdf
+
+    title, sections = read_pdf(data, name=name, progress=progress)
+    return _from_sections(title, sections)
 
 
 def docx_to_text(data: bytes, name: str = "<docx>", max_unzipped: int = DOCX_UNZIPPED_RATIO * DEFAULT_MAX_BYTES
                  ) -> ExtractedText:
     """Paragraphs and tables of a Word .docx in reading order (python-docx), and its title.
 
-    The title is the document property if set, else the first paragraph styled "Title". The archive's unpacked
-    size is checked first, so a zip bomb is refused before it is inflated.
+    Tables become "列名：值" rows (:mod:`rag.tables`) in sections of their own, captioned by the short paragraph
+    right above them. The title is the document property if set, else the first paragraph styled "Title". The
+    archive's unpacked size is checked first, so a zip bomb is refused before it is inflated.
     """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _corrupt_error(name, "Word .docx", exc, "open it in Word or LibreOffice and save it as .docx") from exc
-    if unzipped > max_unzipped:
-        raise DocumentError(
-            f"{name} unpacks to {_megabytes(unzipped)}, over the limit of {_megabytes(max_unzipped)}",
-            hint="split the document, or raise the limit (yuanwen index --max-mb N)",
-        )
+    fix = "open it in Word or LibreOffice and save it as .docx"
+    check_zip_size(data, name, "Word .docx", max_unzipped, fix)
     from docx import Document as open_docx  # imported on use: only Word files need it
     from docx.table import Table
 
+    from rag.tables import is_caption, table_blocks
+
     try:
         doc = open_docx(io.BytesIO(data))
+        sections: list[Section] = []
         blocks: list[str] = []
         title = ""
         for item in doc.iter_inner_content():
             if isinstance(item, Table):
-                blocks.extend(_table_rows(item))
+                caption = blocks.pop() if blocks and is_caption(blocks[-1]) else ""
+                if blocks:
+                    sections.append(Section("\n\n".join(blocks)))
+                    blocks = []
+                rows = [[cell.text for cell in row.cells] for row in item.rows]
+                sections.append(Section("\n\n".join(table_blocks(rows, caption)) or caption, table=True))
                 continue
             text = item.text.strip()
             if text:
                 blocks.append(text)
                 if not title and item.style is not None and item.style.name == "Title":
                     title = text
+        if blocks:
+            sections.append(Section("\n\n".join(blocks)))
         title = (doc.core_properties.title or "").strip() or title
     except Exception as exc:  # python-docx and lxml raise many types on broken files
-        raise _corrupt_error(name, "Word .docx", exc, "open it in Word or LibreOffice and save it as .docx") from exc
-    return ExtractedText(title=_collapse_spaces(title), text="\n\n".join(blocks))
+        raise _corrupt_error(name, "Word .docx", exc, fix) from exc
+    sections = [s for s in sections if s.text.strip()]
+    if not any(s.table for s in sections):  # plain prose: one text, as before
+        return ExtractedText(title=_collapse_spaces(title), text="\n\n".join(s.text for s in sections))
+    return _from_sections(title, sections)
 
 
-def _table_rows(table) -> list[str]:
-    """One line per table row, cells separated by spaces; a merged cell (repeated by python-docx) counted once."""
-    rows = []
-    for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            text = _collapse_spaces(cell.text)
-            if text and (not cells or cells[-1] != text):
-                cells.append(text)
-        if cells:
-            rows.append(" ".join(cells))
-    return rows
+def check_zip_size(data: bytes, name: str, kind: str, max_unzipped: int, fix: str) -> None:
+    """Refuse an Office file (a zip) that is corrupt or unpacks to more than ``max_unzipped``, before inflating it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _corrupt_error(name, kind, exc, fix) from exc
+    if unzipped > max_unzipped:
+        raise DocumentError(
+            f"{name} unpacks to {_megabytes(unzipped)}, over the limit of {_megabytes(max_unzipped)}",
+            hint="split the document, or raise the limit (yuanwen index --max-mb N)",
+        )
 
 
 def _corrupt_error(name: str, kind: str, exc: BaseException, fix: str) -> DocumentError:
@@ -339,6 +371,7 @@ def load_documents(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     boilerplate_min_docs: int = 3,
+    progress: Progress | None = None,
 ) -> LoadedDocuments:
     """Read a whole collection: page furniture repeated across its files is found first, then every file cleaned.
 
@@ -346,13 +379,17 @@ def load_documents(
     unreadable, binary, corrupt PDF/Word, scanned PDF, or one that trips an unexpected parser error — is skipped
     and reported in ``skipped`` with a one-line reason, so one stray file does not stop indexing a folder of
     thousands. Hidden files and folders are left out silently (they are tool state, not documents).
+    ``progress(stage, done, total)`` hears of each file read and of OCR inside a file.
     """
     paths = [Path(p) for p in paths]
     extracted: list[tuple[Path, str, ExtractedText]] = []
     result = LoadedDocuments()
-    for file, source in iter_files(paths, include_unsupported=True):
+    files = list(iter_files(paths, include_unsupported=True))
+    for done, (file, source) in enumerate(files):
+        if progress:
+            progress("reading files", done, len(files))
         try:
-            extracted.append((file, source, extract_text(file, max_bytes)))
+            extracted.append((file, source, extract_text(file, max_bytes, progress=progress)))
         except DocumentError as exc:
             result.skipped.append((source, exc))
         except Exception as exc:  # a parser bug on one hostile file must not lose the rest
@@ -360,6 +397,8 @@ def load_documents(
                 f"{file.name}: unexpected error while reading ({type(exc).__name__}: {exc})",
                 hint="convert the file to .txt and index that; please report the file",
             )))
+    if progress:
+        progress("reading files", len(files), len(files))
     result.boilerplate = find_boilerplate([e.text for _, _, e in extracted], min_docs=boilerplate_min_docs)
     result.documents = [_to_document(f, s, e, result.boilerplate) for f, s, e in extracted]
     return result
@@ -406,6 +445,11 @@ def html_to_text(html: str) -> tuple[str, str]:
         if tag in _PRE_TAGS:
             pieces.append("\n\n" + (node.text(deep=True) or "") + "\n\n")
             continue
+        if tag == "table":
+            rows_text = _html_table(node)
+            if rows_text is not None:
+                pieces.append("\n\n" + rows_text + "\n\n")
+                continue
         block = tag in _BLOCK_TAGS
         if block:
             pieces.append("\n\n")
@@ -417,6 +461,25 @@ def html_to_text(html: str) -> tuple[str, str]:
     lines = [line.strip() for line in "".join(pieces).split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return _collapse_spaces(title), text
+
+
+def _html_table(node) -> str | None:
+    """A data table as "列名：值" rows (:mod:`rag.tables`); None for a layout table (one column, or tables inside),
+    which is walked as ordinary blocks."""
+    from rag.tables import html_table_grid, is_caption, table_text
+
+    if node.css_first("table") is not None:
+        return None
+    grid, caption = html_table_grid(node)
+    if max((len(row) for row in grid), default=0) < 2 or len(grid) < 2:
+        return None
+    if not caption:
+        previous = node.prev
+        while previous is not None and previous.tag == "-text" and not (previous.text(deep=False) or "").strip():
+            previous = previous.prev
+        if previous is not None and previous.tag in _CAPTION_TAGS and is_caption(previous.text(strip=True)):
+            caption = previous.text(strip=True)
+    return table_text(grid, caption)
 
 
 def markdown_to_text(text: str) -> str:
@@ -447,9 +510,13 @@ def _shorten_title(title: str) -> str:
 
 
 def _to_document(path: Path, source: str, extracted: ExtractedText, boilerplate: frozenset[str]) -> Document:
-    cleaned = clean_text(extracted.text, boilerplate=boilerplate).text
+    regions: tuple = ()
+    if extracted.sections:
+        cleaned, regions = assemble(list(extracted.sections), boilerplate)
+    else:
+        cleaned = clean_text(extracted.text, boilerplate=boilerplate).text
     title = _shorten_title(extracted.title) if extracted.title else pick_title(cleaned, fallback=path.stem)
-    return Document(source=source, title=title, text=cleaned, path=str(path))
+    return Document(source=source, title=title, text=cleaned, path=str(path), regions=regions)
 
 
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "nav", "aside", "svg", "iframe", "button", "select",
@@ -462,6 +529,7 @@ _BLOCK_TAGS = frozenset({
     "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul",
 })
 _CELL_TAGS = frozenset({"td", "th"})
+_CAPTION_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "strong", "b"})
 _PRE_TAGS = frozenset({"pre", "textarea"})
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+|[ \t]+#+[ \t]*$", re.MULTILINE)
@@ -589,5 +657,5 @@ def _check_not_binary(text: str, name: str) -> str:
 def _binary_error(name: str) -> DocumentError:
     return DocumentError(
         f"{name} looks like a binary file, not text",
-        hint="give it the right extension, or convert it to .txt, .md, .html, .pdf or .docx",
+        hint="give it the right extension, or convert it to .txt, .md, .html, .pdf, .docx or .xlsx",
     )

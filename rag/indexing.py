@@ -61,7 +61,7 @@ def _file_sha1(path: Path) -> str:
 
 
 def read_documents(paths: list[Path], *, skipped: list[tuple[str, str]] | None = None,
-                   max_bytes: int | None = None) -> list[tuple[Path, Path, Document]]:
+                   max_bytes: int | None = None, progress: Progress | None = None) -> list[tuple[Path, Path, Document]]:
     """(root, file, cleaned document) for every readable file under ``paths``.
 
     Lines repeated across many documents of this batch (site navigation, footers) are
@@ -69,10 +69,10 @@ def read_documents(paths: list[Path], *, skipped: list[tuple[str, str]] | None =
     """
     for p in paths:
         if not Path(p).exists():
-            raise YuanwenError(f"no such file or folder: {p}", "check the path (supported: .txt .md .html .pdf .docx)")
+            raise YuanwenError(f"no such file or folder: {p}", "check the path (supported: .txt .md .html .pdf .docx .xlsx .pptx .png .jpg)")
     roots = [Path(p).resolve() for p in paths]
     kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    loaded = load_documents(paths, **kwargs)
+    loaded = load_documents(paths, progress=progress, **kwargs)
     if skipped is not None:
         skipped.extend((source, exc.message) for source, exc in loaded.skipped)
     out = []
@@ -112,12 +112,12 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
 
             embedder = get_embedder(embedder_name or (old.manifest.embedder if old else None))
 
-        docs = read_documents(paths, skipped=report.skipped, max_bytes=max_bytes)
+        docs = read_documents(paths, skipped=report.skipped, max_bytes=max_bytes, progress=progress)
         if not docs:
             first = f"; {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else ""
             raise YuanwenError(
                 f"no readable documents under {', '.join(map(str, paths))} ({len(report.skipped)} files skipped{first})",
-                "add .txt, .md, .html, .pdf or .docx files with text",
+                "add .txt, .md, .html, .pdf, .docx, .xlsx, .pptx or image files with text",
             )
 
         # Documents of the previous version that this run does not replace are carried over.

@@ -255,7 +255,8 @@ class Pipeline:
         i, a, b = cite
         chunk = passages[i].chunk
         stated = passages[i].text[a:b].strip().rstrip("，,；;：:。.!！?？")
-        citation = Citation(n=1, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b)
+        citation = Citation(n=1, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b,
+                            page=chunk.page, location=chunk.location)
         return refusal_text(query, language, decision, stated=stated), [citation]
 
     def _extractive_raw(self, query: str, passages: list[Passage], analysis, candidates=None) -> str:

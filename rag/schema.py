@@ -11,17 +11,37 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class Region:
+    """Where a span of a document's text came from: its page, sheet or slide, and how it was read.
+
+    ``text[start:end]`` of the document is one page of a PDF, one slide, one table block of a sheet…; chunks never
+    cross a region, so each chunk has exactly one ``page``/``location``. ``page`` is 1-based (PDF page, slide
+    number), None for formats without pages; ``location`` is what a citation shows ("p. 3", "slide 2",
+    "sheet 收入"); ``ocr`` marks text read from an image; ``table`` marks "列名：值" rows of a table.
+    """
+
+    start: int
+    end: int
+    page: int | None = None
+    location: str = ""
+    ocr: bool = False
+    table: bool = False
+
+
+@dataclass(frozen=True)
 class Document:
     """A cleaned document, ready for chunking.
 
     ``source`` is the file name relative to the indexed folder (the CLI contract);
-    ``text`` is the cleaned text that chunk spans point into.
+    ``text`` is the cleaned text that chunk spans point into; ``regions`` (for paged and tabular formats) say which
+    page, sheet or slide each span of it came from.
     """
 
     source: str
     title: str
     text: str
     path: str = ""
+    regions: tuple[Region, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,9 @@ class Chunk:
     start: int
     end: int
     text: str
+    page: int | None = None  # 1-based page (or slide) of a paged format
+    location: str = ""  # "p. 3", "slide 2", "sheet 收入": where a reader finds it in the file
+    ocr: bool = False  # read from a page image by OCR
 
 
 @dataclass
@@ -62,6 +85,9 @@ class Passage:
             "score": round(float(self.score), 6),
             "start": c.start,
             "end": c.end,
+            "page": c.page,
+            "location": c.location,
+            "ocr": c.ocr,
         }
 
 
@@ -78,6 +104,8 @@ class Citation:
     text: str
     start: int
     end: int
+    page: int | None = None
+    location: str = ""
 
     def to_json(self) -> dict:
         return asdict(self)

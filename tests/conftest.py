@@ -16,4 +16,5 @@ pytest_plugins = [
     "tests.fixtures_formats",
     "tests.fixtures_server",
     "tests.fixtures_milvus",
+    "tests.fixtures_office",
 ]

@@ -19,7 +19,16 @@ def make_pdf(pages: list[str], *, title: str = "") -> bytes:
     ToUnicode CMap that maps each used code back to the character: the way CJK PDFs from Word or WPS are built,
     minus the embedded glyphs (extraction never needs them). BMP characters only.
     """
-    chars = sorted({ch for page in pages for ch in page if ch != "\n"})
+    streams = [b"BT /F1 12 Tf 16 TL 50 %d Td\n" % (PAGE_HEIGHT - 60)
+               + b"".join(b"<" + line.encode("utf-16-be").hex().upper().encode() + b"> Tj T*\n"
+                          for line in page.split("\n")) + b"ET" for page in pages]
+    return pdf_from_streams(streams, {ch for page in pages for ch in page if ch != "\n"}, title=title)
+
+
+def pdf_from_streams(streams: list[bytes], chars: set[str], *, title: str = "") -> bytes:
+    """A PDF of one page per content stream; the streams show text with font /F1 (see :func:`make_pdf`) as
+    UTF-16 hex strings of the ``chars`` given, and may draw lines."""
+    chars = sorted(chars)
     if any(ord(ch) > 0xFFFF for ch in chars):
         raise ValueError("make_pdf handles BMP characters only")
     objects: list[bytes] = []
@@ -49,10 +58,8 @@ def make_pdf(pages: list[str], *, title: str = "") -> bytes:
     font = add(b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H "
                b"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (cid_font, to_unicode))
     kids = []
-    for page in pages:
-        lines = b"".join(b"<" + line.encode("utf-16-be").hex().upper().encode() + b"> Tj T*\n"
-                         for line in page.split("\n"))
-        content = add(stream(b"BT /F1 12 Tf 16 TL 50 %d Td\n" % (PAGE_HEIGHT - 60) + lines + b"ET"))
+    for page_stream in streams:
+        content = add(stream(page_stream))
         kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 %d 0 R >> "
                         b">> /Contents %d 0 R >>" % (tree, PAGE_WIDTH, PAGE_HEIGHT, font, content)))
     objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % tree

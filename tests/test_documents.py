@@ -109,7 +109,7 @@ def test_iter_files_sorted_recursive_relative_hidden_skipped(tmp_path):
     (tmp_path / ".hidden.txt").write_text("x", encoding="utf-8")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "e.txt").write_text("x", encoding="utf-8")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "archive.zip").write_bytes(b"PK\x05\x06" + bytes(18))
     sources = [source for _, source in iter_files([tmp_path])]
     assert sources == ["a.md", "b.txt", "sub/d.HTM", "sub/deeper/c.html"]
     assert [s for _, s in iter_files([tmp_path / "sub" / "d.HTM"])] == ["d.HTM"]

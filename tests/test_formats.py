@@ -51,10 +51,11 @@ def test_pdf_without_metadata_title_is_titled_by_its_first_line(tmp_path):
     assert doc.title == "韶关市丹霞山申遗纪实" and "2010年" in doc.text and doc.source == "notes.pdf"
 
 
-def test_scanned_pdf_says_to_ocr_it(tmp_path):
-    with pytest.raises(DocumentError, match=r"no text layer \(scanned PDF\?\) — OCR it first") as excinfo:
+def test_blank_pdf_says_it_has_no_text(tmp_path):
+    """Pages with neither a text layer nor an image to OCR: nothing to read, said in one line."""
+    with pytest.raises(DocumentError, match=r"no text on any page \(no text layer, no page images\)") as excinfo:
         pdf_to_text(make_scanned_pdf(), name="scan.pdf")
-    assert "ocrmypdf" in excinfo.value.hint and "scan.pdf" in excinfo.value.message
+    assert "print it again to PDF" in excinfo.value.hint and "scan.pdf" in excinfo.value.message
 
 
 @pytest.mark.parametrize("payload", [
@@ -85,7 +86,7 @@ def test_docx_paragraphs_tables_and_title_style(docx_file):
     assert extracted.title == "翁源兰花产业"
     for paragraph in DOCX_PARAGRAPHS:
         assert paragraph in extracted.text
-    assert "种植户 1200户" in extracted.text  # a table row is one line
+    assert "指标：种植户，数值：1200户。" in extracted.text  # a table row is one line of "列名：值" pairs
     assert extracted.text.index("15亿元") < extracted.text.index("8000亩") < extracted.text.index("1200户")
 
 

@@ -30,7 +30,8 @@ def test_scores_and_details(index, fake_embedder):
     assert [p.score for p in top] == sorted((p.score for p in top), reverse=True)
     assert "bm25_rank" in top[0].details and "dense_rank" in top[0].details
     js = top[0].to_json()
-    assert set(js) == {"source", "title", "text", "score", "start", "end"}
+    assert set(js) == {"source", "title", "text", "score", "start", "end", "page", "location", "ocr"}
+    assert js["page"] is None and js["location"] == "" and js["ocr"] is False  # a .txt has no pages
 
 
 def test_traditional_query_finds_simplified_text(index, fake_embedder):

@@ -56,10 +56,10 @@ def build_messy_folder(root: Path) -> dict[str, str]:
         "bad/blank.txt": (b" \n\n \t\n", "no text"),
         "bad/huge.txt": (("大文件" * 40_000).encode("utf-8"), "over the limit"),
         "bad/broken.pdf": (corrupt_copy(make_pdf(PDF_PAGES)), "not a readable PDF"),
-        "bad/scan.pdf": (make_scanned_pdf(), "no text layer (scanned PDF?) — OCR it first"),
+        "bad/scan.pdf": (make_scanned_pdf(), "no text on any page"),
         "bad/broken.docx": (corrupt_copy(make_docx(DOCX_PARAGRAPHS)), "not a readable Word .docx"),
         "bad/old.doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "Unsupported file type .doc"),
-        "bad/photo.jpg": (b"\xff\xd8\xff\xe0" + bytes(64), "Unsupported file type .jpg"),
+        "bad/photo.jpg": (b"\xff\xd8\xff\xe0" + bytes(64), "photo.jpg is not a readable image"),
         "bad/locked.txt": ("锁住的文件。".encode("utf-8"), "Permission denied"),
     }
     for source, data in good.items():
@@ -145,7 +145,7 @@ def test_cli_exits_1_with_the_reason_when_nothing_can_be_indexed(tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith("error: no readable documents") and "2 files skipped" in err and "Traceback" not in err
     assert main(["index", str(folder / "scan.pdf"), "--index", str(tmp_path / "idx")]) == 1
-    assert "OCR it first" in capsys.readouterr().err
+    assert "no text on any page" in capsys.readouterr().err
 
 
 def test_an_unexpected_parser_crash_skips_only_that_file(tmp_path, fake_embedder, monkeypatch):
