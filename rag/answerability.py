@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.citations import bigrams
-from rag.extractive import (PLACE_LEVELS, QUESTION_WORDS, QuestionAnalysis, _posseg, has_answer_type, has_new_place,
+from rag.extractive import (PLACE_LEVELS, is_table_row, table_caption, QUESTION_WORDS, QuestionAnalysis, _posseg, has_answer_type, has_new_place,
                             is_common_word, is_name_like, is_person_name, term_hits, term_weight)
 from rag.language import sentence_spans
 from rag.schema import Passage
@@ -375,7 +375,8 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
     # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
     statement = not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！")) and not _rests_on_question(claim_n, window)
     attribute = _attribute_share(asked, normalize(before) + window, context)
-    head_ok = _names_head(asked.head, window)
+    head_ok = _names_head(asked.head, window) or (  # a table row's head noun is in its caption
+        is_table_row(text[start:end]) and _names_head(asked.head, normalize(before)))
     subject_ok = not missing
     reason = ("other_subject" if other else "subject") if not subject_ok else (
         "answer_type" if not type_ok else "question_form" if not statement else
@@ -577,7 +578,13 @@ def _attribute_share(asked: AskedFor, text: str, context: str = "") -> float:
 
 
 def _previous_sentence(text: str, start: int) -> str:
-    spans = [s for s in sentence_spans(text) if s[1] <= start]
+    """The sentence before the one at ``start``; for a table row, its table's caption (the row above is another
+    row: another region's figures, not this row's topic)."""
+    sentences = sentence_spans(text)
+    caption = table_caption(text, sentences)
+    if caption is not None and start >= caption[1] and is_table_row(text[start:].split("\n", 1)[0]):
+        return text[caption[0] : caption[1]]
+    spans = [s for s in sentences if s[1] <= start]
     return text[spans[-1][0] : spans[-1][1]] if spans else ""
 
 

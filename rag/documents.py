@@ -468,7 +468,7 @@ def _html_table(node) -> str | None:
     which is walked as ordinary blocks."""
     from rag.tables import html_table_grid, is_caption, table_text
 
-    if node.css_first("table") is not None:
+    if len(node.css("table")) > 1:  # the node itself and a table inside it
         return None
     grid, caption = html_table_grid(node)
     if max((len(row) for row in grid), default=0) < 2 or len(grid) < 2:

@@ -392,14 +392,21 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
         text = passage.text
         sentences = sentence_spans(text)
         prior = 0.05 / (1 + i)  # ties go to the better-ranked passage
+        caption = table_caption(text, sentences)
         for j, (s0, s1) in enumerate(sentences):
-            context_start = sentences[j - 1][0] if j else s0
-            context_hits = term_hits(analysis, text[context_start:s1])
             sentence_hits = term_hits(analysis, text[s0:s1])
-            clauses = clause_spans(text, s0, s1)
+            if caption is not None and is_table_row(text[s0:s1]):
+                # A table row's topic is its table's caption, not the row above it (another region's figures).
+                context_hits = term_hits(analysis, text[caption[0]:caption[1]]) | sentence_hits
+            else:
+                context_start = sentences[j - 1][0] if j else s0
+                context_hits = term_hits(analysis, text[context_start:s1])
+            row = caption is not None and is_table_row(text[s0:s1])
+            clauses = _row_cells(text, s0, s1) if row else clause_spans(text, s0, s1)
             best = None
             for a in range(len(clauses)):
-                for b in range(a, min(a + _MAX_CLAUSES, len(clauses))):
+                # A table row's cells are answered one "列名：值" at a time: the row names its subject already.
+                for b in range(a, a + 1 if row else min(a + _MAX_CLAUSES, len(clauses))):
                     w0, w1 = clauses[a][0], clauses[b][1]
                     window = text[w0:w1]
                     window_hits = term_hits(analysis, window)
@@ -429,6 +436,31 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
                 out.append(best)
     out.sort(key=lambda c: c.score, reverse=True)
     return out
+
+
+# A table row as rag.tables writes it: "地区：乳源县，2021年：16842元，2022年：18562元。"
+_TABLE_ROW = re.compile(r"^[^：，。\n]{1,30}：[^，。\n]*(?:，[^：，。\n]{1,30}：[^，。\n]*)+。?$")
+
+
+def _row_cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The "列名：值" pairs of a table row (split at its commas only: the colon binds a name to its value)."""
+    spans, position = [], start
+    for match in re.finditer("，", text[start:end]):
+        spans.append((position, start + match.end()))
+        position = start + match.end()
+    spans.append((position, end))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def is_table_row(sentence: str) -> bool:
+    return bool(_TABLE_ROW.match(sentence.strip()))
+
+
+def table_caption(text: str, sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The span of a table block's caption line (the first line, when the lines after it are table rows)."""
+    if len(sentences) < 2 or is_table_row(text[sentences[0][0]:sentences[0][1]]):
+        return None
+    return sentences[0] if is_table_row(text[sentences[1][0]:sentences[1][1]]) else None
 
 
 # --- the answerer ----------------------------------------------------------------------------

@@ -19,6 +19,9 @@ CAPTION_MAX_CHARS = 80
 """A line longer than this before a table is body text, not its caption."""
 
 _SPACES = re.compile(r"\s+")
+_HEADER_UNIT = re.compile(r"[（(]\s*(?:单位[：:]\s*)?([^（）()\d]{1,6})\s*[)）]\s*$")
+_CAPTION_UNIT = re.compile(r"单位\s*[：:]\s*([^\s，,。；;）)]{1,6})")
+_UNITLESS_COLUMN = re.compile(r"年份|年度|序号|编号|代码|排名|名次|邮编|电话|比重|增长|增速|%|％")
 
 
 def cell_text(value: object) -> str:
@@ -61,7 +64,8 @@ def table_blocks(rows: list[list[object]], caption: str = "") -> list[str]:
         if len(body) >= 2 and _has_merged_cells(grid[0]):  # a two-level header: "收入（元）" over "2021年 2022年"
             header = [top if top == sub or not sub else f"{top}{sub}" for top, sub in zip(header, body[0])]
             body = body[1:]
-        lines = [_row_line(header, row) for row in body]
+        header, units = _column_units(header, head)
+        lines = [_row_line(header, row, units) for row in body]
     lines = [line for line in lines if line]
     return _pack_blocks(head, lines)
 
@@ -100,14 +104,34 @@ def _has_merged_cells(row: list[str]) -> bool:
     return any(a and a == b for a, b in zip(row, row[1:]))
 
 
-def _row_line(header: list[str], row: list[str]) -> str:
+def _column_units(header: list[str], caption: str) -> tuple[list[str], list[str]]:
+    """(column names, unit of each column's numbers): "增长（%）" → ("增长", "%"); else the caption's "单位：元",
+    except for columns of years, codes or ranks. Numbers then read "2022年：18562元", which says what they are."""
+    found = _CAPTION_UNIT.search(caption)
+    default = found.group(1) if found else ""
+    names, units = [], []
+    for name in header:
+        match = _HEADER_UNIT.search(name)
+        if match and name[: match.start()].strip():
+            names.append(name[: match.start()].strip())
+            units.append(match.group(1).strip())
+        else:
+            names.append(name)
+            units.append("" if _UNITLESS_COLUMN.search(name) else default)
+    return names, units
+
+
+def _row_line(header: list[str], row: list[str], units: list[str] | None = None) -> str:
     pairs = []
     last_value = None
-    for name, value in zip(header, row):
+    for j, (name, value) in enumerate(zip(header, row)):
         if not value:
             continue
         if value == name:  # a repeated header row (tables that span pages repeat it)
             continue
+        unit = units[j] if units else ""
+        if unit and _is_number(value) and not value.endswith(unit):
+            value += unit
         if value == last_value and len(pairs) and pairs[-1].endswith(value) and not _is_number(value):
             continue  # a merged cell repeated across columns: written once
         pairs.append(f"{name}：{value}")
@@ -144,7 +168,7 @@ def html_table_grid(table) -> tuple[list[list[str]], str]:
     caption = cell_text(caption_node.text(separator=" ")) if caption_node is not None else ""
     grid: list[list[str]] = []
     pending: dict[tuple[int, int], str] = {}  # (row, column) slots taken by a rowspan from above
-    rows = [tr for tr in table.css("tr") if _nearest_table(tr) is table.mem_id]
+    rows = [tr for tr in table.css("tr") if _nearest_table(tr) == table.mem_id]
     for r, tr in enumerate(rows):
         row: list[str] = []
         column = 0

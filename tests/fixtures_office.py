@@ -154,7 +154,7 @@ def make_pptx() -> bytes:
     second.placeholders[1].text = "南水湖湿地保护\n森林覆盖率稳步提高"
     second.notes_slide.notes_text_frame.text = "全县新增造林面积3.2万亩，森林覆盖率达到73.5%。"
     third = deck.slides.add_slide(deck.slide_layouts[5])
-    third.shapes.title.text = "旅游接待"
+    third.shapes.title.text = "2022年旅游接待"
     rows = [["景区", "接待游客（万人次）"], ["南岭国家森林公园", "86.5"], ["大峡谷景区", "64.2"]]
     table = third.shapes.add_table(len(rows), 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
     for r, row in enumerate(rows):

@@ -36,10 +36,19 @@ def highlighted(passage_text: str, start: int, end: int) -> str:
     return f"{esc(passage_text[:start])}<mark>{esc(passage_text[start:end])}</mark>{esc(passage_text[end:])}"
 
 
+def where_html(chunk) -> str:
+    """" · p. 12" (or "sheet 收入", "slide 3") and an "OCR" badge: where in the file a passage is, how it was read."""
+    out = f' · <span class="yw-loc">{esc(chunk.location)}</span>' if chunk.location and chunk.location != "OCR" else ""
+    if chunk.ocr:
+        out += (' <span class="yw-badge yw-ocr" title="read from a page image by OCR: check the original for '
+                'misread characters">OCR</span>')
+    return out
+
+
 def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str = "", extra_class: str = "") -> str:
     if passage is not None:
         c = passage.chunk
-        head = (f'<span class="yw-file">{esc(c.source)}</span>'
+        head = (f'<span class="yw-file">{esc(c.source)}</span>' + where_html(c)
                 + (f' · <span class="yw-title">{esc(c.title)}</span>' if c.title else "")
                 + f' · <span class="yw-pos">¶{c.paragraph + 1}, chars {c.start}–{c.end}</span>')
     else:
@@ -84,7 +93,7 @@ def sources_html(answer: Answer | None) -> str:
     others = [p for p in answer.passages if id(p) not in cited]
     if others:
         rows = "".join(
-            f'<li><span class="yw-file">{esc(p.source)}</span> · ¶{p.chunk.paragraph + 1}: '
+            f'<li><span class="yw-file">{esc(p.source)}</span>{where_html(p.chunk)} · ¶{p.chunk.paragraph + 1}: '
             f'{esc(p.text[:SNIPPET_CHARS])}{"…" if len(p.text) > SNIPPET_CHARS else ""}</li>'
             for p in others)
         parts.append(f'<details class="yw-others"><summary>Other retrieved passages ({len(others)})</summary>'
