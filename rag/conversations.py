@@ -114,14 +114,16 @@ def answer_record(answer: Answer) -> dict:
         "citations": [c.to_json() for c in answer.citations],
         "passages": [{"id": p.chunk.id, "source": p.chunk.source, "title": p.chunk.title,
                       "paragraph": p.chunk.paragraph, "start": p.chunk.start, "end": p.chunk.end,
-                      "text": p.chunk.text, "score": round(float(p.score), 6)} for p in answer.passages],
+                      "text": p.chunk.text, "score": round(float(p.score), 6), "page": p.chunk.page,
+                      "location": p.chunk.location, "ocr": p.chunk.ocr} for p in answer.passages],
         "details": {k: v for k, v in answer.details.items() if k in KEPT_DETAILS},
     }
 
 
 def answer_from_record(data: dict) -> Answer:
     passages = [Passage(Chunk(id=p["id"], source=p["source"], title=p["title"], paragraph=p["paragraph"],
-                              start=p["start"], end=p["end"], text=p["text"]), p["score"])
+                              start=p["start"], end=p["end"], text=p["text"], page=p.get("page"),
+                              location=p.get("location", ""), ocr=bool(p.get("ocr", False))), p["score"])
                 for p in data.get("passages", [])]
     return Answer(question=data["question"], answer=data["answer"], refused=bool(data["refused"]),
                   generator=data.get("generator", ""), model=data.get("model", ""),
