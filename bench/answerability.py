@@ -1,5 +1,5 @@
 """Answerability calibration: refusal of unanswerable vs false refusal of answerable questions as
-the threshold ``rag.answerability.MIN_SCORE`` moves, on every dev set, in one run.
+the threshold ``rag.answer.answerability.MIN_SCORE`` moves, on every dev set, in one run.
 
     python -m bench.answerability                       # seed, follow-ups, rgb-zh-dev, CMRC2018-dev (first 300)
     python -m bench.answerability --sets rgb --thresholds 0.2,0.3,0.4
@@ -17,11 +17,11 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.answerability import MIN_SCORE
-from rag.indexing import update_index
-from rag.metrics import load_questions
-from rag.pipeline import Pipeline
-from rag.runtime import get_retriever
+from rag.answer.answerability import MIN_SCORE
+from rag.ingest.indexing import update_index
+from rag.app.metrics import load_questions
+from rag.answer.pipeline import Pipeline
+from rag.app.runtime import get_retriever
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 HERE = Path(__file__).resolve().parent

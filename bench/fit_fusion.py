@@ -1,7 +1,7 @@
-"""Fit the per-query fusion weights (rag/fusion.py) on the shared dev sets, and check them set by set.
+"""Fit the per-query fusion weights (rag/retrieve/fusion.py) on the shared dev sets, and check them set by set.
 
     python -m bench.fit_fusion                 # collect, fit on all sets, leave-one-set-out, write weights
-    python -m bench.fit_fusion --dry-run       # the same, without writing rag/fusion_weights.json
+    python -m bench.fit_fusion --dry-run       # the same, without writing rag/retrieve/fusion_weights.json
     python -m bench.fit_fusion --features bias,bm25_gap,question_form --dry-run   # try other features
 
 For every answerable question of each set the hybrid retriever's candidates (both top-50
@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.retrieval import SHARED_SETS, make_retriever, prepare_set
-from rag.fusion import FEATURES, WEIGHTS_FILE
-from rag.metrics import is_relevant
-from rag.runtime import get_embedder
+from rag.retrieve.fusion import FEATURES, WEIGHTS_FILE
+from rag.app.metrics import is_relevant
+from rag.app.runtime import get_embedder
 
 BAR = 0.005  # the issue's tolerance below the better single retriever
 PENALTY = 10.0  # per point of MRR@10 / hit@5 below the bar
@@ -114,7 +114,7 @@ def dense_share(theta: np.ndarray, features: np.ndarray) -> np.ndarray:
 
 
 def fused(theta: np.ndarray, sets: Padded) -> np.ndarray:
-    """Scores as rag.fusion.AdaptiveFusion computes them."""
+    """Scores as rag.retrieve.fusion.AdaptiveFusion computes them."""
     share = dense_share(theta, sets.features)[:, None]
     return share * sets.dense_z + (1 - share) * sets.bm25_z
 
@@ -157,7 +157,7 @@ def main() -> None:
     ap.add_argument("--index-root", default=".yuanwen/bench", type=Path)
     ap.add_argument("--refresh", action="store_true", help="recollect the candidates")
     ap.add_argument("--features", default=DEFAULT_GRID, help="features to fit (the others keep 0)")
-    ap.add_argument("--dry-run", action="store_true", help="do not write rag/fusion_weights.json")
+    ap.add_argument("--dry-run", action="store_true", help="do not write rag/retrieve/fusion_weights.json")
     args = ap.parse_args()
     names = args.sets.split(",")
     features = args.features.split(",")

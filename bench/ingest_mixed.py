@@ -24,7 +24,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from rag.index import Index
+from rag.store.index import Index
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_MB = 1.0
@@ -100,7 +100,7 @@ def run_cli(folder: Path, index_dir: Path) -> tuple[int, dict, str]:
 
 
 def run_fake(folder: Path, index_dir: Path) -> tuple[int, dict, str]:
-    from rag.indexing import update_index
+    from rag.ingest.indexing import update_index
     from tests.fixtures_embeddings import FakeEmbedder
 
     report = update_index([folder], index_dir, embedder=FakeEmbedder(), max_bytes=int(MAX_MB * 1024 * 1024))

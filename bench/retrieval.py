@@ -7,7 +7,7 @@
 A mode ``retriever:crosslingual`` picks the cross-lingual path of English questions
 (``auto`` — the default —, ``dictionary``, ``pinyin`` or ``off``; see docs/crosslingual.md);
 ``hybrid@fixed`` is hybrid with the former fixed fusion weight instead of the per-query one
-(rag/fusion.py).
+(rag/retrieve/fusion.py).
 
 Each corpus is indexed once into ``.yuanwen/bench/<set>`` (incremental, so re-runs only
 search); every retriever then answers the same questions over the same index. Retrievers take
@@ -25,12 +25,12 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.index import VECTOR_STORE_ENV
-from rag.indexing import update_index
-from rag.metrics import compute_metrics, load_questions
-from rag.rerank import Reranker
-from rag.retrieval import FusionConfig, Retriever
-from rag.runtime import get_embedder, open_index
+from rag.store.index import VECTOR_STORE_ENV
+from rag.ingest.indexing import update_index
+from rag.app.metrics import compute_metrics, load_questions
+from rag.retrieve.rerank import Reranker
+from rag.retrieve.retrieval import FusionConfig, Retriever
+from rag.app.runtime import get_embedder, open_index
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SETS = {

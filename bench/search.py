@@ -64,7 +64,7 @@ def measure(store, queries: np.ndarray, truth: np.ndarray) -> dict:
 
 def real_vectors(index_dir: str) -> tuple[np.ndarray, np.ndarray]:
     """The vectors of a built index, the last N_QUERIES rows held out as queries."""
-    from rag.index import Index
+    from rag.store.index import Index
 
     vectors = np.ascontiguousarray(Index.open(index_dir).vectors_array(), dtype=np.float32)
     rng = np.random.default_rng(0)
@@ -76,7 +76,7 @@ def run(sizes: list[int], *, hnsw_max_rows: int, nprobes: list[int], real_index:
         lists: int | None = None, ef_searches: tuple[int, ...] = (64,)) -> list[dict]:
     import faiss
 
-    from rag.vectorstore import FaissStore, choose_index_type, default_search_params, ivf_lists
+    from rag.store.vectorstore import FaissStore, choose_index_type, default_search_params, ivf_lists
 
     rows: list[dict] = []
     datasets = [(n, None) for n in sizes] + ([(0, real_index)] if real_index else [])
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nprobes", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--hnsw-max-rows", type=int, default=100_000,
                         help="skip HNSW above this size (its build takes long on two cores)")
-    parser.add_argument("--ivf-lists", type=int, help="IVF list count (default: rag.vectorstore.ivf_lists)")
+    parser.add_argument("--ivf-lists", type=int, help="IVF list count (default: rag.store.vectorstore.ivf_lists)")
     parser.add_argument("--ef-search", type=int, nargs="+", default=[64])
     parser.add_argument("--real-index", help="also measure on the vectors of this built index (200 held out)")
     parser.add_argument("--json", action="store_true", help="print only JSON lines")

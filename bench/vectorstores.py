@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.milvus_store import MilvusStore, default_uri
-from rag.vectorstore import FaissStore
+from rag.store.milvus_store import MilvusStore, default_uri
+from rag.store.vectorstore import FaissStore
 
 
 def synthetic(rows: int, dim: int, seed: int = 0) -> np.ndarray:

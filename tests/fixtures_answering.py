@@ -1,6 +1,6 @@
 """Fakes for the answering tests: hand-made passages, a keyword retriever and a scripted generator.
 
-The retriever is real BM25 (rag.bm25 over rag.tokenize tokens) over chunks made here, so the
+The retriever is real BM25 (rag.store.bm25 over rag.text.tokenize tokens) over chunks made here, so the
 answering path can be tested without an embedder or a built index; the generator yields
 scripted text in pieces, like an engine streaming tokens.
 """
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.bm25 import KeywordIndex
-from rag.language import sentence_spans
+from rag.store.bm25 import KeywordIndex
+from rag.text.language import sentence_spans
 from rag.schema import Chunk, Passage
-from rag.tokenize import tokenize
+from rag.text.tokenize import tokenize
 
 DOC_TEXT = (
     "青山县交通年报\n"
@@ -55,7 +55,7 @@ def make_chunks(text: str, source: str, title: str, max_chars: int = 400) -> lis
 
 
 class KeywordRetriever:
-    """``search(query, k)`` by BM25 over jieba tokens, with the details keys of rag.retrieval."""
+    """``search(query, k)`` by BM25 over jieba tokens, with the details keys of rag.retrieve.retrieval."""
 
     def __init__(self, chunks: list[Chunk]):
         self.chunks = chunks

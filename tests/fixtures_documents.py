@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import extract_text, load_documents
+from rag.ingest.documents import extract_text, load_documents
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_DIR = REPO / "data" / "demo"

@@ -39,9 +39,9 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
 @pytest.fixture(scope="module")
 def served_data(tmp_path_factory, tiny_st_model_dir) -> Path:
     """A data folder: ``default`` (the two towns, the harbour) and ``policy`` (one policy text)."""
-    from rag.config import Settings
-    from rag.indexing import update_index
-    from rag.knowledge_bases import create_kb
+    from rag.app.config import Settings
+    from rag.ingest.indexing import update_index
+    from rag.app.knowledge_bases import create_kb
 
     root = tmp_path_factory.mktemp("served")
     data = root / "data"

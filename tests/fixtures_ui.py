@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import Settings
-from rag.indexing import update_index
+from rag.app.config import Settings
+from rag.ingest.indexing import update_index
 
 
 def free_port() -> int:

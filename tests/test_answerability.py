@@ -1,4 +1,4 @@
-"""Answerability: an answer must state the asked attribute of the asked subject (rag/answerability.py).
+"""Answerability: an answer must state the asked attribute of the asked subject (rag/answer/answerability.py).
 
 A small collection where every fact belongs to one subject, and questions that swap the
 subject for another of the same kind (county, town, village, organisation, year), ask
@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from rag.answerability import asked_for, judge
-from rag.extractive import analyse_question
-from rag.pipeline import Pipeline
+from rag.answer.answerability import asked_for, judge
+from rag.answer.extractive import analyse_question
+from rag.answer.pipeline import Pipeline
 from tests.fixtures_answering import KeywordRetriever, ScriptedGenerator, make_chunks, passage_from
 
 DOCS = {
@@ -160,7 +160,7 @@ def test_a_person_answer_must_stand_beside_the_asked_role():
 
 
 def test_eval_asks_the_history_first_in_one_chat(retriever, tmp_path, monkeypatch, capsys):
-    from rag import cli
+    from rag.app import cli
 
     qfile = tmp_path / "fu.jsonl"
     rows = [
@@ -170,7 +170,7 @@ def test_eval_asks_the_history_first_in_one_chat(retriever, tmp_path, monkeypatc
          "answerable": True, "evidence": ["1700万元"], "answer_keywords": ["1700"]},
     ]
     qfile.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    monkeypatch.setattr("rag.runtime.get_retriever", lambda *a, **kw: retriever)
+    monkeypatch.setattr("rag.app.runtime.get_retriever", lambda *a, **kw: retriever)
     out = tmp_path / "res.jsonl"
     assert cli.main(["eval", str(qfile), "--generator", "extractive", "--out", str(out), "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from rag.chunking import chunk_document, chunk_id, content_hash, is_heading, paragraph_spans, sentence_spans
+from rag.ingest.chunking import chunk_document, chunk_id, content_hash, is_heading, paragraph_spans, sentence_spans
 from rag.schema import Document
 from tests.fixtures_documents import random_document_text
 

@@ -1,4 +1,4 @@
-from rag.citations import number_values, split_cited_sentences, verify_citations
+from rag.answer.citations import number_values, split_cited_sentences, verify_citations
 from tests.fixtures_answering import passage_from
 
 P1 = "2022年，青山县改造危桥12座。全年新建农村公路35公里，总投资1.2亿元。"

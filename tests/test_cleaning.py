@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.cleaning import clean_text, find_boilerplate, line_key, noise_reason
+from rag.ingest.cleaning import clean_text, find_boilerplate, line_key, noise_reason
 
 # What the seed articles' furniture looks like. Every dropped line must match one of these; they are written as
 # categories (share buttons, promotions, credits, ...), not as copies of the lines.

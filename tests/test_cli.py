@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rag.cli import main
+from rag.app.cli import main
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import types
 
 import pytest
 
-from rag.cli import main
-from rag.conversations import ConversationStore, conversation_markdown
+from rag.app.cli import main
+from rag.app.conversations import ConversationStore, conversation_markdown
 from rag.errors import YuanwenError
-from rag.feedback import answer_keywords, export_lines
-from rag.metrics import load_questions
+from rag.app.feedback import answer_keywords, export_lines
+from rag.app.metrics import load_questions
 from rag.schema import Answer, Chunk, Citation, Passage
 from tests.fixtures_server import REPO
 
@@ -88,7 +88,7 @@ def test_a_writer_killed_mid_stream_leaves_an_intact_database(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(REPO)!r})
-        from rag.conversations import ConversationStore
+        from rag.app.conversations import ConversationStore
         from tests.test_conversations import make_answer
         store = ConversationStore.for_data_dir({str(data)!r})
         print("ready", flush=True)

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from rag.conversations import ConversationStore
+from rag.app.conversations import ConversationStore
 from tests.fixtures_generation import FakeOpenAIServer
 from tests.fixtures_server import Server
 

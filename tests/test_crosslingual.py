@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.crosslingual import CollectionTerms, build_collection_terms, documents_language, translate
-from rag.crosslingual import dictionary, pinyin
-from rag.index import Index, current_version
-from rag.indexing import update_index
-from rag.language import detect_language
-from rag.pipeline import Pipeline
-from rag.retrieval import Retriever
+from rag.retrieve.crosslingual import CollectionTerms, build_collection_terms, documents_language, translate
+from rag.retrieve.crosslingual import dictionary, pinyin
+from rag.store.index import Index, current_version
+from rag.ingest.indexing import update_index
+from rag.text.language import detect_language
+from rag.answer.pipeline import Pipeline
+from rag.retrieve.retrieval import Retriever
 
 TEXTS = [
     "浈江区已推荐47家企业申报高新技术企业，推动乡村振兴。",
@@ -132,7 +132,7 @@ def test_english_question_takes_crosslingual_path_chinese_does_not(tmp_path, cor
 
 @pytest.mark.slow
 def test_english_question_over_seed_corpus_real_embedder(tmp_path):
-    from rag.runtime import get_retriever
+    from rag.app.runtime import get_retriever
 
     corpus = Path(__file__).resolve().parent.parent / "data" / "demo"
     index_dir = tmp_path / "seed"

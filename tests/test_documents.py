@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import (
+from rag.ingest.documents import (
     decode_bytes,
     extract_text,
     html_to_text,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from rag.app.cli import main
 from rag.generation import load_generator
-from rag.pipeline import Pipeline
-from rag.runtime import get_retriever
+from rag.answer.pipeline import Pipeline
+from rag.app.runtime import get_retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval"

@@ -1,6 +1,6 @@
-from rag.crosslingual.translate import TermGroup
-from rag.extractive import ExtractiveAnswerer, analyse_question, has_answer_type
-from rag.citations import MARKER
+from rag.retrieve.crosslingual.translate import TermGroup
+from rag.answer.extractive import ExtractiveAnswerer, analyse_question, has_answer_type
+from rag.answer.citations import MARKER
 from tests.fixtures_answering import passage_from
 
 
@@ -64,7 +64,7 @@ def test_english_how_many_prefers_the_number_beside_what_is_counted():
 
 
 def test_two_part_answer_pieces_are_separate_cited_sentences():
-    from rag.citations import verify_citations
+    from rag.answer.citations import verify_citations
 
     passages = [passage_from("今年青山县新建农村公路35公里。"), passage_from("青山县今年改造危桥12座。", source="b.txt")]
     raw = ExtractiveAnswerer().answer("青山县今年新建农村公路多少公里，改造危桥多少座？", passages)

@@ -1,4 +1,4 @@
-from rag.followup import looks_like_followup, rewrite_followup, topic_of
+from rag.answer.followup import looks_like_followup, rewrite_followup, topic_of
 from tests.fixtures_answering import ScriptedGenerator
 
 HISTORY = [

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from rag.documents import (
+from rag.ingest.documents import (
     SUPPORTED_SUFFIXES,
     docx_to_text,
     extract_text,

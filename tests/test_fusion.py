@@ -1,4 +1,4 @@
-"""Per-query fusion weights (rag/fusion.py) over the tiny fixture index."""
+"""Per-query fusion weights (rag/retrieve/fusion.py) over the tiny fixture index."""
 
 import json
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from rag.errors import YuanwenError
-from rag.fusion import FEATURES, AdaptiveFusion, idf_matched_share, question_form
-from rag.index import Index
-from rag.indexing import update_index
-from rag.retrieval import FusionConfig, Retriever
+from rag.retrieve.fusion import FEATURES, AdaptiveFusion, idf_matched_share, question_form
+from rag.store.index import Index
+from rag.ingest.indexing import update_index
+from rag.retrieve.retrieval import FusionConfig, Retriever
 
 K = len(FEATURES)
 

@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from rag.index import Index
-from rag.indexing import remove_documents, update_index
-from rag.retrieval import Retriever
-from rag.vectorstore import INDEX_TYPE_ENV, FaissStore
+from rag.store.index import Index
+from rag.ingest.indexing import remove_documents, update_index
+from rag.retrieve.retrieval import Retriever
+from rag.store.vectorstore import INDEX_TYPE_ENV, FaissStore
 
 TOPICS = ["人才公寓", "周转房", "笋竹林", "鹰峰社区", "贺江碧道", "农技培训", "双向承诺", "高新技术企业"]
 

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-import rag.index as index_mod
+import rag.store.index as index_mod
 from rag.errors import CorruptIndexError, IndexMismatchError, YuanwenError
-from rag.index import Index, current_version
-from rag.indexing import remove_documents, update_index
+from rag.store.index import Index, current_version
+from rag.ingest.indexing import remove_documents, update_index
 
 
 class CountingEmbedder:

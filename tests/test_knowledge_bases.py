@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from rag.cli import main
-from rag.config import Settings
+from rag.app.cli import main
+from rag.app.config import Settings
 from rag.errors import YuanwenError
-from rag.knowledge_bases import create_kb, delete_kb, get_kb, list_kbs, settings_for
+from rag.app.knowledge_bases import create_kb, delete_kb, get_kb, list_kbs, settings_for
 from tests.fixtures_server import POLICY, write_docs
 
 

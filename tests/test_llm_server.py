@@ -77,7 +77,7 @@ def test_cli_ask_uses_the_configured_base_url(llama_server, corpus_dir, tmp_path
                                                monkeypatch):
     import json
 
-    from rag.cli import main
+    from rag.app.cli import main
 
     idx = tmp_path / "idx"
     assert main(["index", str(corpus_dir), "--index", str(idx), "--embedder", str(tiny_st_model_dir)]) == 0

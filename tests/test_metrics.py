@@ -3,7 +3,7 @@ import json
 import pytest
 
 from rag.errors import YuanwenError
-from rag.metrics import EvalQuestion, answer_length, compute_metrics, is_relevant, keywords_found, load_questions
+from rag.app.metrics import EvalQuestion, answer_length, compute_metrics, is_relevant, keywords_found, load_questions
 
 
 def _p(source, text, start=0):

@@ -10,10 +10,10 @@ import pytest
 
 pytest.importorskip("pymilvus", reason="pymilvus not installed (pip install 'yuanwen[milvus]')")
 
-from rag.index import Index, current_version  # noqa: E402
-from rag.indexing import remove_documents, update_index  # noqa: E402
-from rag.milvus_store import ALIVE, MilvusStore, client  # noqa: E402
-from rag.retrieval import Retriever  # noqa: E402
+from rag.store.index import Index, current_version  # noqa: E402
+from rag.ingest.indexing import remove_documents, update_index  # noqa: E402
+from rag.store.milvus_store import ALIVE, MilvusStore, client  # noqa: E402
+from rag.retrieve.retrieval import Retriever  # noqa: E402
 
 QUESTIONS = ["乡镇干部周转房建了多少套", "鹰峰社区常驻人口", "人才公寓投资", "韶关学院培训班"]
 CHANGED = "肇庆投入3.3亿元建成2629套乡镇干部周转房。"

@@ -8,12 +8,12 @@ import zipfile
 
 import pytest
 
-from rag.chunking import chunk_document
-from rag.cli import main
-from rag.documents import extract_text, load_documents
+from rag.ingest.chunking import chunk_document
+from rag.app.cli import main
+from rag.ingest.documents import extract_text, load_documents
 from rag.errors import DocumentError
-from rag.ocr import OcrLine, reading_order_text
-from rag.tables import TABLE_BLOCK_CHARS, table_blocks
+from rag.ingest.ocr import OcrLine, reading_order_text
+from rag.text.tables import TABLE_BLOCK_CHARS, table_blocks
 from tests.fixtures_office import (TABLE_CAPTION, make_pptx, make_table_docx, make_table_pdf, make_xlsx)
 
 SHAOGUAN_ROW = "地区：乳源县，2021年：16842元，2022年：18562元，增长：10.2%。"  # units from caption and header
@@ -154,7 +154,7 @@ def test_ocr_lines_are_read_in_rows_and_paragraphs():
 def test_ocr_pool_keeps_page_order_and_reports_progress(monkeypatch):
     import time
 
-    from rag import ocr
+    from rag.ingest import ocr
 
     def fake(image):
         time.sleep(0.02 * (3 - image))  # later pages finish first

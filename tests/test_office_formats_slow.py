@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cli import main
-from rag.documents import extract_text
-from rag.pipeline import Pipeline
-from rag.runtime import get_retriever
+from rag.app.cli import main
+from rag.ingest.documents import extract_text
+from rag.answer.pipeline import Pipeline
+from rag.app.runtime import get_retriever
 from tests.fixtures_office import (SCAN_PAGES, make_image_pdf, make_pptx, make_table_docx, make_table_pdf, make_xlsx,
                                    render_page)
 

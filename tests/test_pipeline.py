@@ -1,4 +1,4 @@
-from rag.pipeline import Pipeline
+from rag.answer.pipeline import Pipeline
 from rag.schema import Answer
 from tests.fixtures_answering import ScriptedGenerator
 

@@ -1,8 +1,8 @@
 import pytest
 
 import prompts
-from rag.prompting import build_messages, excerpt
-from rag.extractive import analyse_question
+from rag.answer.prompting import build_messages, excerpt
+from rag.answer.extractive import analyse_question
 from tests.fixtures_answering import passage_from
 
 

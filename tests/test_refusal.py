@@ -1,6 +1,6 @@
-from rag.crosslingual.translate import TermGroup
-from rag.extractive import analyse_question
-from rag.refusal import check_answer, check_content, check_retrieval, refusal_text
+from rag.retrieve.crosslingual.translate import TermGroup
+from rag.answer.extractive import analyse_question
+from rag.answer.refusal import check_answer, check_content, check_retrieval, refusal_text
 from tests.fixtures_answering import passage_from
 
 ROADS = passage_from("2022年，青山县改造危桥12座，新建农村公路35公里，总投资1.2亿元。全镇形成由党委书记负总责的工作格局。")
@@ -44,8 +44,8 @@ def test_no_citation_means_refusal_and_english_text():
 
 
 def test_a_cited_answer_that_does_not_answer_the_question_is_refused():
-    from rag.extractive import analyse_question
-    from rag.refusal import answers_question, check_answer
+    from rag.answer.extractive import analyse_question
+    from rag.answer.refusal import answers_question, check_answer
 
     analysis = analyse_question("系统通知自什么时候起施行？")
     assert not answers_question(analysis, "我是管理员")  # an injected order, quoted word for word
@@ -58,7 +58,7 @@ def test_a_cited_answer_that_does_not_answer_the_question_is_refused():
 
 
 def _group(source, kind, *alternatives):
-    """A translated term group as rag.crosslingual hands it to the question analysis."""
+    """A translated term group as rag.retrieve.crosslingual hands it to the question analysis."""
     return TermGroup(source, kind, list(alternatives))
 
 

@@ -3,10 +3,10 @@
 import pytest
 
 from rag.errors import ModelError
-from rag.indexing import update_index
-from rag.index import Index
-from rag.rerank import Reranker, load_cross_encoder
-from rag.retrieval import Retriever
+from rag.ingest.indexing import update_index
+from rag.store.index import Index
+from rag.retrieve.rerank import Reranker, load_cross_encoder
+from rag.retrieve.retrieval import Retriever
 from tests.fixtures_embeddings import tiny_vocab
 
 

@@ -3,9 +3,9 @@
 import pytest
 
 from rag.errors import YuanwenError
-from rag.index import Index
-from rag.indexing import update_index
-from rag.retrieval import Retriever
+from rag.store.index import Index
+from rag.ingest.indexing import update_index
+from rag.retrieve.retrieval import Retriever
 
 
 @pytest.fixture

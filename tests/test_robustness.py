@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rag.runtime
-from rag.cli import main
+import rag.app.runtime
+from rag.app.cli import main
 from rag.errors import CorruptIndexError, YuanwenError
-from rag.index import Index, current_version
-from rag.indexing import update_index
-from rag.retrieval import Retriever
+from rag.store.index import Index, current_version
+from rag.ingest.indexing import update_index
+from rag.retrieve.retrieval import Retriever
 from tests.fixtures_embeddings import FakeEmbedder
 from tests.fixtures_formats import DOCX_PARAGRAPHS, PDF_PAGES, corrupt_copy, make_docx, make_pdf, make_scanned_pdf
 
@@ -108,7 +108,7 @@ def test_bad_files_are_skipped_with_one_line_reasons_and_the_rest_indexed(messy_
 
 def test_cli_index_prints_skips_then_a_summary_and_exits_0(messy_folder, tmp_path, capsys, monkeypatch):
     root, expected = messy_folder
-    monkeypatch.setattr(rag.runtime, "get_embedder", lambda name=None: FakeEmbedder())
+    monkeypatch.setattr(rag.app.runtime, "get_embedder", lambda name=None: FakeEmbedder())
     assert main(["index", str(root), "--index", str(tmp_path / "idx"), "--max-mb", "0.0625"]) == 0
     captured = capsys.readouterr()
     skip_lines = [line for line in captured.err.splitlines() if line.startswith("skipped ")]
@@ -124,7 +124,7 @@ def test_cli_index_prints_skips_then_a_summary_and_exits_0(messy_folder, tmp_pat
 
 
 def test_cli_max_mb_is_the_size_limit(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rag.runtime, "get_embedder", lambda name=None: FakeEmbedder())
+    monkeypatch.setattr(rag.app.runtime, "get_embedder", lambda name=None: FakeEmbedder())
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "small.txt").write_text("小文件\n\n韶关市有十个县区。", encoding="utf-8")
@@ -136,7 +136,7 @@ def test_cli_max_mb_is_the_size_limit(tmp_path, capsys, monkeypatch):
 
 
 def test_cli_exits_1_with_the_reason_when_nothing_can_be_indexed(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rag.runtime, "get_embedder", lambda name=None: FakeEmbedder())
+    monkeypatch.setattr(rag.app.runtime, "get_embedder", lambda name=None: FakeEmbedder())
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "scan.pdf").write_bytes(make_scanned_pdf())
@@ -149,7 +149,7 @@ def test_cli_exits_1_with_the_reason_when_nothing_can_be_indexed(tmp_path, capsy
 
 
 def test_an_unexpected_parser_crash_skips_only_that_file(tmp_path, fake_embedder, monkeypatch):
-    import rag.documents as documents
+    import rag.ingest.documents as documents
 
     def exploding(data, name="<pdf>"):
         raise RecursionError("maximum recursion depth exceeded")
@@ -168,8 +168,8 @@ def test_an_unexpected_parser_crash_skips_only_that_file(tmp_path, fake_embedder
 # step, the process prints "PAUSED <step>" there and sleeps, so the test kills it exactly at that step.
 INDEXER = r"""
 import os, runpy, sys, time
-import rag.index as index_mod
-import rag.runtime
+import rag.store.index as index_mod
+import rag.app.runtime
 from tests.fixtures_embeddings import FakeEmbedder
 
 pause_at = os.environ.get("YW_PAUSE_AT", "")
@@ -185,7 +185,7 @@ class SlowEmbedder(FakeEmbedder):
         pause("embedding")
         return vectors
 
-rag.runtime.get_embedder = lambda name=None: SlowEmbedder()
+rag.app.runtime.get_embedder = lambda name=None: SlowEmbedder()
 
 real_write_docstore = index_mod.write_docstore
 def write_docstore(*a, **k):
@@ -359,7 +359,7 @@ def test_twenty_simultaneous_http_api_calls_on_localhost(ui_server):
 
 def test_searches_keep_succeeding_while_the_index_is_updated(corpus_dir, tmp_path, fake_embedder):
     from ui.app import Backend
-    from rag.config import Settings
+    from rag.app.config import Settings
 
     index_dir = tmp_path / "idx"
     update_index([corpus_dir], index_dir, embedder=fake_embedder)

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 import prompts
-from rag.config import Settings
-from rag.indexing import update_index
-from rag.pipeline import Pipeline
-from rag.prompting import build_messages
-from rag.retrieval import Retriever
-from rag.index import Index
+from rag.app.config import Settings
+from rag.ingest.indexing import update_index
+from rag.answer.pipeline import Pipeline
+from rag.answer.prompting import build_messages
+from rag.retrieve.retrieval import Retriever
+from rag.store.index import Index
 from tests.fixtures_answering import passage_from
 from tests.fixtures_formats import make_docx, make_pdf
 from tests.fixtures_ui import free_port
@@ -168,7 +168,7 @@ def test_an_obedient_model_citing_a_passage_that_does_not_say_it_is_refused(monk
 
 
 def test_a_sentence_with_nothing_checkable_keeps_no_citation():
-    from rag.citations import verify_citations
+    from rag.answer.citations import verify_citations
 
     passages = [passage_from("肇庆投入3.3亿元建成2629套乡镇干部周转房。", source="c.md")]
     text, citations, _ = verify_citations("PWNED [1].", passages)
@@ -250,7 +250,7 @@ def test_no_pickle_or_remote_code_anywhere_in_the_sources():
 
 # -- network exposure -------------------------------------------------------------------------------
 def test_the_server_binds_to_localhost_by_default():
-    from rag import cli
+    from rag.app import cli
     from ui.app import launch
 
     assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"

@@ -1,4 +1,4 @@
-from rag.tokenize import normalize, tokenize
+from rag.text.tokenize import normalize, tokenize
 
 
 def test_numbers_stay_whole():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import Settings
+from rag.app.config import Settings
 from rag.errors import YuanwenError
 from rag.schema import Answer, Chunk, Citation, Passage
 from ui import app as ui_app

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from rag.errors import YuanwenError
-from rag.vectorstore import _hnsw
-from rag.vectorstore import (
+from rag.store.vectorstore import _hnsw
+from rag.store.vectorstore import (
     EXACT_MAX_ROWS,
     INDEX_TYPE_ENV,
     FaissStore,
@@ -79,8 +79,8 @@ def test_bad_index_type_and_params_name_the_fix():
 
 
 def test_manifest_records_chosen_type_and_params(corpus_dir, tmp_path, fake_embedder, monkeypatch):
-    from rag.index import Index
-    from rag.indexing import update_index
+    from rag.store.index import Index
+    from rag.ingest.indexing import update_index
 
     monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
     small = tmp_path / "small"
@@ -99,8 +99,8 @@ def test_manifest_records_chosen_type_and_params(corpus_dir, tmp_path, fake_embe
 
 
 def test_cli_index_type_option(corpus_dir, tmp_path, tiny_st_model_dir, capsys, monkeypatch):
-    from rag.cli import main
-    from rag.index import Index
+    from rag.app.cli import main
+    from rag.store.index import Index
 
     monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
     idx = tmp_path / "idx"

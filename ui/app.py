@@ -4,7 +4,7 @@ What is shared between browser sessions is read-only: a ``Backend`` (settings, t
 folder, and an embedder when a test injects one). Everything a user does lives in that
 user's session: the chat and its history in the Chatbot value and a ``gr.State``, the
 settings in the session's own components. Models and the open index are loaded once per
-process by ``rag.runtime`` and ``rag.generation`` and shared, read-only.
+process by ``rag.app.runtime`` and ``rag.generation`` and shared, read-only.
 
 Handlers are plain functions of (backend, inputs) so tests can call them without a browser.
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.config import Settings
-from rag.documents import SUPPORTED_SUFFIXES
+from rag.app.config import Settings
+from rag.ingest.documents import SUPPORTED_SUFFIXES
 from rag.errors import YuanwenError
-from rag.conversations import ConversationStore
-from rag.knowledge_bases import DEFAULT_KB, create_kb, data_dir, get_kb, list_kbs
-from rag.retrieval import MODES, Retriever
+from rag.app.conversations import ConversationStore
+from rag.app.knowledge_bases import DEFAULT_KB, create_kb, data_dir, get_kb, list_kbs
+from rag.retrieve.retrieval import MODES, Retriever
 from rag.schema import Answer
 from ui import render, sidebar
 from ui.examples import example_questions
@@ -85,8 +85,8 @@ class Backend:
 
     def index(self):
         """The live index, or None when nothing has been indexed yet."""
-        from rag.index import index_exists
-        from rag.runtime import open_index
+        from rag.store.index import index_exists
+        from rag.app.runtime import open_index
 
         if not index_exists(Path(self.settings.index)):
             return None
@@ -97,7 +97,7 @@ class Backend:
         return idx.documents() if idx is not None else []
 
     def retriever(self, mode: str) -> Retriever:
-        from rag.runtime import get_retriever, open_index
+        from rag.app.runtime import get_retriever, open_index
 
         if self.embedder is None:
             return get_retriever(self.settings.index, mode=mode)
@@ -128,13 +128,13 @@ class Backend:
             logging.getLogger(__name__).warning("warm-up failed: %s", exc)
 
     def pipeline(self, k: int, mode: str, choice: str, model: str = ""):
-        from rag.pipeline import Pipeline
+        from rag.answer.pipeline import Pipeline
 
         return Pipeline(self.retriever(mode), self.generator(choice, model), k=int(k))
 
     def ingest(self, files: list[tuple[str, str]], progress=None):
         """Store uploaded (temp path, original name) pairs and index them; returns (stored names, IndexReport)."""
-        from rag.indexing import update_index
+        from rag.ingest.indexing import update_index
 
         stored = [store_upload(path, name, self.uploads_dir) for path, name in files]
         report = update_index(stored, self.settings.index, embedder=self.embedder,
@@ -144,7 +144,7 @@ class Backend:
 
     def remove(self, source: str) -> int:
         """Drop a document from the index; an uploaded copy is deleted too, so it does not come back."""
-        from rag.indexing import remove_documents
+        from rag.ingest.indexing import remove_documents
 
         docs = [d for d in self.documents() if d.source == source]
         n = remove_documents([source], self.settings.index)
@@ -258,7 +258,7 @@ def remove(backend: Backend, source: str | None) -> str:
 
 def reindex(backend: Backend, progress=gr.Progress()) -> str:
     """Read every indexed document again from its file (changed paragraphs are re-embedded)."""
-    from rag.indexing import update_index
+    from rag.ingest.indexing import update_index
 
     paths = [d.key for d in backend.documents() if Path(d.key).is_file()]
     if not paths:
@@ -369,7 +369,7 @@ def api_ask(backend: Backend, question: str, k: int = 5, retriever: str = "hybri
 def api_chat(backend: Backend, question: str, conversation_id: str = "", kb: str = "", k: int = 5,
              retriever: str = "hybrid", generator: str = "", model: str = "", request: gr.Request = None) -> dict:
     """Ask within a saved conversation of the caller (its earlier answers are the history)."""
-    from rag.conversations import answer_record
+    from rag.app.conversations import answer_record
 
     user = sidebar.user_of(request)
     try:

@@ -27,7 +27,7 @@ LEAD_CHARS = 200
 def subject_for(text: str, clause_start: int, title: str) -> str:
     """The place a clause at ``text[clause_start:]`` is about: the last one named earlier in its
     sentence, else the last one in the title, else the first one in the document's opening ("" if none)."""
-    from rag.answerability import place_names
+    from rag.answer.answerability import place_names
 
     before = _SENTENCE_END.split(text[:clause_start])[-1]
     for source, pick in ((before, -1), (title, -1), (text[:LEAD_CHARS], 0)):
@@ -38,7 +38,7 @@ def subject_for(text: str, clause_start: int, title: str) -> str:
 
 
 def _names_a_subject(clause: str) -> bool:
-    from rag.answerability import _subjects_zh
+    from rag.answer.answerability import _subjects_zh
 
     return any(s.kind in ("place", "org", "name") for s in _subjects_zh(clause))
 

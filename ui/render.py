@@ -10,8 +10,8 @@ import html
 import json
 import re
 
-from rag.citations import MARKER
-from rag.refusal import describe_refusal
+from rag.answer.citations import MARKER
+from rag.answer.refusal import describe_refusal
 from rag.schema import Answer, Passage
 
 CLOSEST_PASSAGES = 3  # shown with a refusal

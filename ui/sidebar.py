@@ -1,4 +1,4 @@
-"""The conversation sidebar and feedback: handlers between the chat page and rag/conversations.py.
+"""The conversation sidebar and feedback: handlers between the chat page and rag/app/conversations.py.
 
 A browser session holds only which conversation it shows (``ConversationState``: its id and
 which chat message is which saved answer); everything else is read from the store, always
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.conversations import LOCAL_USER, Conversation, conversation_markdown
+from rag.app.conversations import LOCAL_USER, Conversation, conversation_markdown
 from rag.schema import Answer
 from ui import render
 
