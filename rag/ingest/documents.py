@@ -24,6 +24,7 @@ from rag.ingest.cleaning import clean_text, find_boilerplate
 from rag.errors import DocumentError, YuanwenError
 from rag.ingest.layout import Section, assemble, sections_text
 from rag.schema import Document
+from rag.ingest.stages import stage
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -389,7 +390,8 @@ def load_documents(
         if progress:
             progress("reading files", done, len(files))
         try:
-            extracted.append((file, source, extract_text(file, max_bytes, progress=progress)))
+            with stage("read/extract"):
+                extracted.append((file, source, extract_text(file, max_bytes, progress=progress)))
         except DocumentError as exc:
             result.skipped.append((source, exc))
         except Exception as exc:  # a parser bug on one hostile file must not lose the rest
@@ -399,8 +401,9 @@ def load_documents(
             )))
     if progress:
         progress("reading files", len(files), len(files))
-    result.boilerplate = find_boilerplate([e.text for _, _, e in extracted], min_docs=boilerplate_min_docs)
-    result.documents = [_to_document(f, s, e, result.boilerplate) for f, s, e in extracted]
+    with stage("clean"):
+        result.boilerplate = find_boilerplate([e.text for _, _, e in extracted], min_docs=boilerplate_min_docs)
+        result.documents = [_to_document(f, s, e, result.boilerplate) for f, s, e in extracted]
     return result
 
 

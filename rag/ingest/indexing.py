@@ -25,6 +25,7 @@ from rag.ingest.documents import load_documents
 from rag.errors import CorruptIndexError, IndexMismatchError, YuanwenError
 from rag.store.index import VECTOR_STORE_ENV, Index, Manifest, index_exists, write_lock, write_version
 from rag.schema import Document
+from rag.ingest.stages import recording, stage
 from rag.store.vector_versions import VectorChanges, assign_keys
 from rag.text.tokenize import tokenize
 
@@ -42,6 +43,7 @@ class IndexReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     seconds: float = 0.0
     index_dir: str = ""
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (rag/ingest/stages.py), "other" = the rest
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -50,6 +52,11 @@ class IndexReport:
 def embedding_text(title: str, text: str) -> str:
     """What the embedder sees for a chunk: its document title gives it context."""
     return text if not title or title in text else f"{title}\n{text}"
+
+
+def _chunks(doc: Document):
+    with stage("chunk"):
+        return chunk_document(doc)
 
 
 def _file_sha1(path: Path) -> str:
@@ -92,6 +99,16 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
                  max_bytes: int | None = None) -> IndexReport:
     """Add or refresh ``paths`` in the index at ``index_dir``; see the module docstring."""
     t0 = time.perf_counter()
+    with recording() as seconds:
+        report = _update_index(paths, index_dir, embedder=embedder, embedder_name=embedder_name, rebuild=rebuild,
+                               progress=progress, max_bytes=max_bytes)
+    report.seconds = time.perf_counter() - t0
+    report.stages = {name: round(s, 3) for name, s in seconds.items()}
+    report.stages["other"] = round(max(0.0, report.seconds - sum(seconds.values())), 3)
+    return report
+
+
+def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progress, max_bytes) -> IndexReport:
     index_dir = Path(index_dir)
     paths = [Path(p) for p in paths]
     report = IndexReport(index_dir=str(index_dir))
@@ -99,7 +116,8 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         old = None
         if index_exists(index_dir) and not rebuild:
             try:
-                old = Index.open(index_dir)
+                with stage("previous version"):
+                    old = Index.open(index_dir)
             except CorruptIndexError as exc:
                 raise CorruptIndexError(exc.message, "rerun with --rebuild to build it again from the files") from exc
         if old is not None and embedder_name and embedder_name != old.manifest.embedder:
@@ -110,7 +128,8 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         if embedder is None:
             from rag.app.runtime import get_embedder
 
-            embedder = get_embedder(embedder_name or (old.manifest.embedder if old else None))
+            with stage("model load"):
+                embedder = get_embedder(embedder_name or (old.manifest.embedder if old else None))
 
         docs = read_documents(paths, skipped=report.skipped, max_bytes=max_bytes, progress=progress)
         if not docs:
@@ -123,8 +142,9 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         # Documents of the previous version that this run does not replace are carried over.
         roots = [p.resolve() for p in paths]
         new_keys = {str(path.resolve()) for _, path, _ in docs}
-        old_chunks = old.docstore.chunk_records() if old else []
-        old_docs = old.documents() if old else []
+        with stage("previous version"):
+            old_chunks = old.docstore.chunk_records() if old else []
+            old_docs = old.documents() if old else []
 
         def replaced(key: str) -> bool:
             k = Path(key)
@@ -137,14 +157,18 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
         documents: list[DocumentRecord] = list(kept_docs)
         chunks: list[ChunkRecord] = [c for _, c in kept_chunks]
         for root, path, doc in docs:
-            stat = path.stat()
+            with stage("file hash"):
+                stat = path.stat()
+                sha1 = _file_sha1(path)
             documents.append(DocumentRecord(key=str(path.resolve()), root=str(root), source=doc.source,
-                                            title=doc.title, text=doc.text, file_sha1=_file_sha1(path),
+                                            title=doc.title, text=doc.text, file_sha1=sha1,
                                             size=stat.st_size, mtime=stat.st_mtime))
-            for ch in chunk_document(doc):
+            for ch in _chunks(doc):
                 emb_text = embedding_text(ch.title, ch.text)
+                with stage("tokenise"):
+                    tokens = tokenize(emb_text)
                 chunks.append(ChunkRecord(chunk=ch, doc_key=str(path.resolve()), content_hash=content_hash(emb_text),
-                                          tokens=tokenize(emb_text)))
+                                          tokens=tokens))
 
         # Vectors: a chunk whose text the live index holds keeps that vector (under its key); embed the rest.
         old_hashes = {c.content_hash for c in old_chunks if c.doc_key not in kept_keys}
@@ -174,7 +198,8 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
 
             if progress:
                 progress("embedding", 0, len(todo_texts))
-            vecs = embedder.embed_passages(todo_texts, progress=step)
+            with stage("embed"):
+                vecs = embedder.embed_passages(todo_texts, progress=step)
             for text, vec in zip(todo_texts, vecs):
                 known[content_hash(text)] = vec
         report.embedded = len(todo_texts)
@@ -190,14 +215,13 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
             manifest.vector_store = old.manifest.vector_store  # an index stays on the store it was built on
         if progress:
             progress("writing index", 0, 1)
-        write_version(index_dir, manifest, documents, chunks, changes, previous=old)
+        write_version(index_dir, manifest, documents, chunks, changes, previous=old, stage=stage)
         if progress:
             progress("writing index", 1, 1)
         if old is not None:
             old.close()
         report.documents = len(documents)
         report.chunks = len(chunks)
-        report.seconds = time.perf_counter() - t0
     return report
 
 

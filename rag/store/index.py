@@ -282,11 +282,12 @@ def score_sample_rows(n_rows: int) -> np.ndarray:
 
 def write_version(directory: Path, manifest: Manifest, documents: list[DocumentRecord],
                   chunks: list[ChunkRecord], vectors: np.ndarray | VectorChanges,
-                  previous: "Index | None" = None) -> Path:
+                  previous: "Index | None" = None, stage=lambda name: contextlib.nullcontext()) -> Path:
     """Write a new version beside the live one, then make it live atomically.
 
     ``vectors`` is every row's vector (a full build) or the changes against ``previous``, the
-    writer's own loaded copy of the live version (which may be modified: it is not reused)."""
+    writer's own loaded copy of the live version (which may be modified: it is not reused).
+    ``stage(name)`` times each step (the ingest passes rag/ingest/stages.stage)."""
     directory.mkdir(parents=True, exist_ok=True)
     # Sortable to the nanosecond, so pruning always keeps the newest versions.
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}-{uuid.uuid4().hex[:4]}"
@@ -311,17 +312,22 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         # The sample is read before a FAISS update modifies the previous store in place.
         sample = changes.vectors(changes.keys[score_sample_rows(len(chunks))],
                                  previous.vectors if previous is not None else None)
-        if manifest.vector_store == "milvus":
-            write_milvus(tmp, directory, manifest, changes, previous)
-        else:
-            write_faiss(tmp, manifest, changes, previous)
-        write_docstore(tmp / "docstore.sqlite", documents, chunks)
-        np.save(tmp / "keys.npy", np.asarray(changes.keys, dtype=np.int64), allow_pickle=False)
-        np.save(tmp / "score_sample.npy", sample.reshape(len(sample), manifest.dim), allow_pickle=False)
-        KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
-        _write_collection_terms(directory, tmp, chunks)
+        with stage("vector index"):
+            if manifest.vector_store == "milvus":
+                write_milvus(tmp, directory, manifest, changes, previous)
+            else:
+                write_faiss(tmp, manifest, changes, previous)
+        with stage("docstore"):
+            write_docstore(tmp / "docstore.sqlite", documents, chunks)
+            np.save(tmp / "keys.npy", np.asarray(changes.keys, dtype=np.int64), allow_pickle=False)
+            np.save(tmp / "score_sample.npy", sample.reshape(len(sample), manifest.dim), allow_pickle=False)
+        with stage("bm25"):
+            KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
+        with stage("term/pinyin index"):
+            _write_collection_terms(directory, tmp, chunks)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
-        _fsync_tree(tmp)
+        with stage("publish"):
+            _fsync_tree(tmp)
         final = directory / name
         os.rename(tmp, final)
         pointer_tmp = directory / f".CURRENT-{name}"
@@ -332,7 +338,8 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _prune(directory, keep=final)
+    with stage("publish"):
+        _prune(directory, keep=final)
     return final
 
 
