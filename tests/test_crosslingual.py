@@ -151,3 +151,13 @@ def test_dictionary_phrasal_verbs_irregular_forms_and_multiword_sense_fallback()
     assert "参加" in groups["took part"]  # "took" → take, CC-CEDICT's "to take part"
     # "rural" has no sense of its own here; 农村 ("rural area") stands in for it.
     assert "农村" in {a for g in translate("rural population", terms).groups for a in g.alternatives}
+
+
+def test_run_syllables_read_like_pypinyin_in_context():
+    from pypinyin import lazy_pinyin
+
+    from rag.crosslingual.pinyin import run_syllables
+
+    for run in ["银行行长在行业大会上发言", "重庆重新开放长江大桥", "乳源瑶族自治县大栗港镇", "的", "朝阳朝气"]:
+        assert run_syllables(run) == lazy_pinyin(run)
+        assert run_syllables(run) == lazy_pinyin(run)  # again, from the per-word cache

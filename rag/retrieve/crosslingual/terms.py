@@ -110,11 +110,12 @@ def build_collection_terms(texts: list[str], previous: CollectionTerms | None = 
 
 
 def _key_new_grams(text: str, keyed: dict[str, str]) -> None:
-    """Pinyin of every not-yet-keyed n-gram, read in context (one pypinyin call per run)."""
-    from pypinyin import lazy_pinyin
-
+    """Pinyin of every not-yet-keyed n-gram, read in context (a run is read whole, as pypinyin segments it)."""
     for run in re.findall(r"[\u4e00-\u9fff]+", text):
-        syl = lazy_pinyin(run)
+        if len(run) < 2 or all(run[i : i + n] in keyed for n in pinyin.NGRAM_CHARS
+                                for i in range(len(run) - n + 1)):
+            continue  # nothing new: a repeated title or overlap sentence
+        syl = pinyin.run_syllables(run)
         if len(syl) != len(run):  # pypinyin keeps unknown characters as one piece; key them alone
             syl = [pinyin.pinyin_key(ch) for ch in run]
         for n in pinyin.NGRAM_CHARS:
