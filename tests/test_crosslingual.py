@@ -161,3 +161,20 @@ def test_run_syllables_read_like_pypinyin_in_context():
     for run in ["银行行长在行业大会上发言", "重庆重新开放长江大桥", "乳源瑶族自治县大栗港镇", "的", "朝阳朝气"]:
         assert run_syllables(run) == lazy_pinyin(run)
         assert run_syllables(run) == lazy_pinyin(run)  # again, from the per-word cache
+
+
+def test_cedict_is_parsed_once_and_read_back_from_the_cache(tmp_path, monkeypatch):
+    from rag.crosslingual import dictionary
+
+    monkeypatch.setenv("YUANWEN_CACHE", str(tmp_path))
+    dictionary.cedict_entries.cache_clear()
+    try:
+        parsed = dictionary.cedict_entries()
+        (cached,) = (tmp_path / "cedict").glob("entries-*.json")
+        dictionary.cedict_entries.cache_clear()
+        assert dictionary.cedict_entries() == parsed and len(parsed) > 100_000
+        cached.write_text("[[", encoding="utf-8")  # damaged: parsed again and rewritten
+        dictionary.cedict_entries.cache_clear()
+        assert dictionary.cedict_entries() == parsed and cached.read_text(encoding="utf-8").startswith("[[\"")
+    finally:
+        dictionary.cedict_entries.cache_clear()

