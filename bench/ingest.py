@@ -20,7 +20,8 @@ paragraph files (batch 32), both timed from process start to exit (model load in
 alternated A B B A … so machine load hits both alike; the ratio is the median of per-round ratios.
 
     python -m bench.ingest --stages                 # seed corpus and CMRC2018-dev
-    python -m bench.ingest --end-to-end --rounds 2
+    python -m bench.ingest --end-to-end --rounds 2                 # all 848 paragraphs
+    python -m bench.ingest --end-to-end --rounds 2 --sample 240    # an evenly spaced sample
 """
 
 from __future__ import annotations
@@ -162,10 +163,17 @@ def stages(corpora: dict[str, Path]) -> dict:
     return out
 
 
-def end_to_end(corpus: Path, rounds: int) -> dict:
-    """`yuanwen index` vs plain sentence-transformers on the same files, alternated round by round."""
-    out = {"machine": machine(), "paragraphs": len(list(corpus.glob("*.txt"))), "rounds": []}
+def end_to_end(corpus: Path, rounds: int, passages: int | None = None) -> dict:
+    """`yuanwen index` vs plain sentence-transformers on the same files, alternated round by round
+    (``passages``: an evenly spaced sample of that many files, as in the embedder comparison)."""
     with tempfile.TemporaryDirectory() as tmp:
+        files = sorted(corpus.glob("*.txt"))
+        if passages and passages < len(files):
+            corpus = Path(tmp) / "sample"
+            corpus.mkdir()
+            for f in files[:: max(1, len(files) // passages)][:passages]:
+                (corpus / f.name).write_bytes(f.read_bytes())
+        out = {"machine": machine(), "paragraphs": len(list(corpus.glob("*.txt"))), "rounds": []}
         for r in range(rounds):
             took = {}
             for side in (("yuanwen", "plain") if r % 2 == 0 else ("plain", "yuanwen")):
@@ -207,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", nargs="+", choices=sorted(CORPORA), default=list(CORPORA))
     parser.add_argument("--end-to-end", action="store_true",
                         help="`yuanwen index` vs plain sentence-transformers encode, whole processes")
+    parser.add_argument("--sample", type=int, help="--end-to-end on an evenly spaced sample of this many files")
     args = parser.parse_args(argv)
     if args.stages:
         result = stages({name: CORPORA[name] for name in args.corpora})
@@ -214,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         print(stage_table(result))
         return 0
     if args.end_to_end:
-        print(json.dumps(end_to_end(args.corpus, args.rounds), ensure_ascii=False, indent=2))
+        print(json.dumps(end_to_end(args.corpus, args.rounds, args.sample), ensure_ascii=False, indent=2))
         return 0
     result = run(load_passages(args.corpus, args.passages), args.rounds, args.variants)
     print(json.dumps(result, ensure_ascii=False, indent=2))
