@@ -156,7 +156,7 @@ def test_dictionary_phrasal_verbs_irregular_forms_and_multiword_sense_fallback()
 def test_run_syllables_read_like_pypinyin_in_context():
     from pypinyin import lazy_pinyin
 
-    from rag.crosslingual.pinyin import run_syllables
+    from rag.retrieve.crosslingual.pinyin import run_syllables
 
     for run in ["银行行长在行业大会上发言", "重庆重新开放长江大桥", "乳源瑶族自治县大栗港镇", "的", "朝阳朝气"]:
         assert run_syllables(run) == lazy_pinyin(run)
@@ -164,7 +164,7 @@ def test_run_syllables_read_like_pypinyin_in_context():
 
 
 def test_cedict_is_parsed_once_and_read_back_from_the_cache(tmp_path, monkeypatch):
-    from rag.crosslingual import dictionary
+    from rag.retrieve.crosslingual import dictionary
 
     monkeypatch.setenv("YUANWEN_CACHE", str(tmp_path))
     dictionary.cedict_entries.cache_clear()
