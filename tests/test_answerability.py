@@ -261,3 +261,11 @@ def test_who_did_it_may_be_an_organisation():
     asked = asked_for(analyse_question("中联村的广场是谁援建的？"))
     assert judge(asked, "由万科集团援建", passage, 0, len(passage.text)).ok
     assert not judge(asked, "游溪镇中联村建设瑶客共生广场", passage, 0, len(passage.text)).ok
+
+
+def test_a_how_big_question_does_not_need_its_noun_restated():
+    # "多大" is a question word: "有多大面积" is answered by "达1400余亩" without the word 面积.
+    passage = passage_from("深洞村建立茶叶种植专业合作社。2021年,当地高山茶种植基地达1400余亩。", source="tea.txt")
+    asked = asked_for(analyse_question("深洞村2021年种茶的基地有多大面积？"))
+    assert asked.head == ""
+    assert judge(asked, "2021年,当地高山茶种植基地达1400余亩", passage, 0, len(passage.text)).ok

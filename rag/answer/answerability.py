@@ -78,7 +78,7 @@ _SERIAL_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2})(" + _NUMERAL + r")号")
 _NUMBER_SUBJECT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(公里|千米|公斤|千克|英寸|[米克吨岁届号期次个人名家天元亿万%秒级层寸])")
 # Numbered subjects: the pattern that finds them and the group holding what a rival shares (``level``).
 _NUMBERED = {"ordinal": (_ORDINAL_SUBJECT, 2), "serial": (_SERIAL_SUBJECT, 1), "number": (_NUMBER_SUBJECT, 2)}
-_ANY_QUESTION_WORD = re.compile(r"什么|多少|哪|谁|几|怎|如何|何时|吗|是否")
+_ANY_QUESTION_WORD = re.compile(r"什么|多少|多大|多久|多长|多高|多远|多重|哪|谁|几|怎|如何|何时|吗|是否")
 # Head words that only name the kind of answer (checked by the answer type instead).
 _TYPE_HEADS = frozenset("时间 日期 地点 地方 名字 名称 人数 数量 情况 结果 成绩 类型 原因 方式".split())
 _MIN_HEAD_CHARS = 0.6
