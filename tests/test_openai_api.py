@@ -115,3 +115,4 @@ def test_messages_become_question_and_history():
     assert q == "那青松镇呢？"
     assert history == [{"role": "user", "content": "白云镇种植了多少亩茶树？"},
                        {"role": "assistant", "content": "3600亩[1]"}]
+

@@ -285,3 +285,36 @@ def test_a_refusal_names_its_reason_and_marks_what_the_documents_state_of_anothe
     assert "do not state this for 桃江县" in html and "<mark>" in html and "&lt;b&gt;" in html and "<b>" not in html
     md = render.answer_markdown(ans)
     assert "refused: the passages do not state this for 桃江县" in md and "(#" in md
+
+
+def test_answer_footer_names_the_model_and_shows_the_rewritten_follow_up():
+    ans = _evil_answer()
+    ans.question, ans.query = "那乳源县呢？", "乳源县推荐了多少家企业？"
+    ans.generator, ans.model = "llamacpp", "/root/.cache/yuanwen/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    md = render.answer_markdown(ans)
+    assert "*Searched for: 乳源县推荐了多少家企业？*" in md
+    assert "llamacpp · Qwen2.5-Coder-1.5B-Instruct Q4_K_M" in md and ".cache" not in md
+    assert "Qwen2.5-Coder-1.5B-Instruct Q4_K_M" in render.query_html(ans) and ".gguf" not in render.query_html(ans)
+    text = render.text_with_sources(ans)
+    assert text.startswith("It says so [1].") and "[1] <img src=x onerror=alert(2)>.txt · <b>title</b>: “" in text
+
+
+def test_model_display_names():
+    from rag.generation.offline_models import display_name
+
+    assert display_name("/x/Mistral-7B-Instruct-v0.3.Q5_K_M.gguf") == "Mistral-7B-Instruct-v0.3 Q5_K_M"
+    assert display_name("/m/tiny-f16.gguf") == "tiny F16" and display_name("qwen2.5:7b") == "qwen2.5:7b"
+    assert display_name("qwen2.5-coder-0.5b") == "Qwen2.5-Coder-0.5B-Instruct Q4_K_M" and display_name("") == ""
+
+
+def test_reindex_reads_changed_files_again(ui_backend, tmp_path):
+    from ui.app import reindex
+
+    src = tmp_path / "incoming.txt"
+    src.write_text("青松镇概况\n\n青松镇2023年共种植茶树4800亩。", encoding="utf-8")
+    upload(ui_backend, [types.SimpleNamespace(name=str(src), orig_name="青松镇.txt")], progress=lambda *a, **k: None)
+    (ui_backend.uploads_dir / "青松镇.txt").write_text("青松镇概况\n\n青松镇2024年共种植茶树5200亩。", encoding="utf-8")
+    status = reindex(ui_backend, progress=lambda *a, **k: None)
+    assert status.startswith("Re-indexed 4 documents") and "1 passages embedded" in status
+    *_, last = _run(respond(ui_backend, "青松镇种植了多少亩茶树？", [], [], 5, "hybrid", "extractive", ""))
+    assert "5200" in last[0][-1]["content"]

@@ -166,6 +166,12 @@ def test_knowledge_base_conversation_feedback_and_export_in_the_browser(browser,
     expect(page.locator("#yw-sources")).to_contain_text("青松镇.txt")
     expect(page.locator("#yw-sources mark")).to_contain_text("4800")
 
+    # Copy the answer with its citations.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page.locator("#yw-copy").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "4800" in copied and "[1] 青松镇.txt · 青松镇概况: “青松镇2023年共种植茶树4800亩。”" in copied
+
     # Rate it, with a comment.
     page.locator('#yw-chat [data-testid="bot"]').last.hover()
     page.locator('#yw-chat button[aria-label="Like"]').last.click()

@@ -64,8 +64,11 @@ def to_question_and_history(messages: list) -> tuple[str, list[dict]]:
 
 
 def _extra(answer: Answer) -> dict:
+    """yuanwen's fields beside OpenAI's: what a client needs to show the evidence and who answered."""
+    from rag.generation.offline_models import display_name
+
     return {"citations": answer.citation_records(), "refused": answer.refused, "query": answer.query,
-            "generator": answer.generator, "yuanwen_model": answer.model}
+            "generator": answer.generator, "generator_model": display_name(answer.model)}
 
 
 def _check_key(request: Request, api_key: str | None, login_required: bool):
