@@ -207,3 +207,65 @@ def test_a_named_project_is_a_subject_too():
     assert not j.ok and j.missing_subjects == ["毛羊坪渡改桥项目"]
     asked = asked_for(analyse_question("华润希望乡村项目总投资是多少？"))
     assert judge(asked, "华润希望乡村项目总投资约2900万元", passage, 0, len(passage.text)).ok
+
+
+def test_another_kind_of_incident_is_another_subject():
+    # The 8 deaths are the traffic accident's; nothing is said of a stampede.
+    passage = passage_from("山城县发生一起交通事故，一辆客车坠入河谷，已造成8人死亡。", source="news.txt")
+    asked = asked_for(analyse_question("山城县踩踏事故造成多少人死亡？"))
+    j = judge(asked, "山城县交通事故造成8人死亡", passage, 0, len(passage.text))
+    assert not j.ok and j.other_subject == "交通事故"
+    asked = asked_for(analyse_question("山城县交通事故造成多少人死亡？"))
+    assert judge(asked, "已造成8人死亡", passage, 0, len(passage.text)).ok
+    # An adjective before the head is no other incident: "强烈地震" is still the asked earthquake.
+    quake = passage_from("当地时间2月6日凌晨，河谷国南部发生强烈地震。", source="quake.txt")
+    asked = asked_for(analyse_question("河谷国地震的时间是什么时候？"))
+    assert judge(asked, "当地时间2月6日凌晨，河谷国南部发生强烈地震", quake, 0, len(quake.text)).ok
+
+
+def test_a_figure_for_a_sub_period_does_not_answer_for_the_whole():
+    passage = passage_from("2021年，青州市电影票房收入12.5亿元，其中国庆档票房收入2.1亿元。", source="film.txt")
+    whole = asked_for(analyse_question("2021年青州市电影票房收入是多少？"))
+    j = judge(whole, "国庆档票房收入2.1亿元", passage, 0, len(passage.text))
+    assert not j.ok and j.other_subject == "国庆档"
+    assert judge(whole, "2021年，青州市电影票房收入12.5亿元", passage, 0, len(passage.text)).ok
+    part = asked_for(analyse_question("2021年青州市国庆档票房收入是多少？"))
+    assert judge(part, "国庆档票房收入2.1亿元", passage, 0, len(passage.text)).ok
+
+
+def test_who_did_it_needs_a_person_beside_the_act():
+    scene = passage_from("动画版《远山》补充了男主角李明在大学授课的场景。", source="a.txt")
+    asked = asked_for(analyse_question("动画《远山》是谁制作的？"))
+    assert asked.role == "制作"
+    assert not judge(asked, "动画版《远山》补充了男主角李明在大学授课的场景", scene, 0, len(scene.text)).ok
+    credit = passage_from("动画版《远山》由王晓峰制作，2022年上线。", source="b.txt")
+    assert judge(asked, "动画版《远山》由王晓峰制作", credit, 0, len(credit.text)).ok
+
+
+def test_a_predicate_broken_off_by_a_line_states_nothing():
+    passage = passage_from("远星X9发布在即，可惜处理器是\n摘要：新机已经入网。", source="x9.txt")
+    asked = asked_for(analyse_question("远星X9的处理器是什么"))
+    j = judge(asked, "可惜处理器是\n摘要：新机已经入网", passage, 0, len(passage.text))
+    assert not j.ok and j.reason == "question_form"
+
+
+def test_question_cues_fused_with_a_word_are_no_content_terms():
+    terms = analyse_question("浈江区跟哪几所大学合作？").terms
+    assert "几所" not in terms and "哪几" not in terms and "大学" in terms
+    terms = analyse_question("深洞村2021年种茶的基地有多大面积？").terms
+    assert "种茶" in terms and "面积" in terms and "年种" not in terms and "大面积" not in terms
+
+
+def test_who_did_it_may_be_an_organisation():
+    passage = passage_from("游溪镇中联村建设瑶客共生广场，由万科集团援建。", source="c.txt")
+    asked = asked_for(analyse_question("中联村的广场是谁援建的？"))
+    assert judge(asked, "由万科集团援建", passage, 0, len(passage.text)).ok
+    assert not judge(asked, "游溪镇中联村建设瑶客共生广场", passage, 0, len(passage.text)).ok
+
+
+def test_a_how_big_question_does_not_need_its_noun_restated():
+    # "多大" is a question word: "有多大面积" is answered by "达1400余亩" without the word 面积.
+    passage = passage_from("深洞村建立茶叶种植专业合作社。2021年,当地高山茶种植基地达1400余亩。", source="tea.txt")
+    asked = asked_for(analyse_question("深洞村2021年种茶的基地有多大面积？"))
+    assert asked.head == ""
+    assert judge(asked, "2021年,当地高山茶种植基地达1400余亩", passage, 0, len(passage.text)).ok

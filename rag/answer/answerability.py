@@ -47,6 +47,13 @@ CARRIED_IDF = 10.0
 EVENT_SUFFIXES = ("冬奥会", "奥运会", "冬残奥会", "残奥会", "亚运会", "世界杯", "世博会", "进博会", "博览会", "峰会",
                   "论坛", "电影节", "运动会", "锦标赛", "晚会", "春晚")
 # Heads of named things a question may be about ("X项目", "X大桥"): the name before them is a subject.
+# Kinds of incident ("踩踏事故", "交通事故"): the word before the head says which one, and another
+# incident of the same head in the answer's clause is a different event.
+INCIDENT_HEADS = frozenset("事故 事件 火灾 爆炸 地震 袭击 枪击 案件 惨案 空难 海难 矿难".split())
+# Sub-periods a figure may be given for ("五一档电影票房", "一季度营收"): a question that names none
+# asks about the whole period, so a clause whose figure is for one of them answers something else.
+_SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|清明|端午|中秋|寒假|七夕|情人节)档"
+                         r"|第?[一二三四1-4]季度|前三季度|[上下]半年")
 THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
 ORG_SUFFIXES = ("集团", "公司", "大学", "学院", "银行", "证券", "医院", "研究院", "研究所", "协会", "委员会")
 # Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name).
@@ -71,7 +78,7 @@ _SERIAL_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2})(" + _NUMERAL + r")号")
 _NUMBER_SUBJECT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(公里|千米|公斤|千克|英寸|[米克吨岁届号期次个人名家天元亿万%秒级层寸])")
 # Numbered subjects: the pattern that finds them and the group holding what a rival shares (``level``).
 _NUMBERED = {"ordinal": (_ORDINAL_SUBJECT, 2), "serial": (_SERIAL_SUBJECT, 1), "number": (_NUMBER_SUBJECT, 2)}
-_ANY_QUESTION_WORD = re.compile(r"什么|多少|哪|谁|几|怎|如何|何时|吗|是否")
+_ANY_QUESTION_WORD = re.compile(r"什么|多少|多大|多久|多长|多高|多远|多重|哪|谁|几|怎|如何|何时|吗|是否")
 # Head words that only name the kind of answer (checked by the answer type instead).
 _TYPE_HEADS = frozenset("时间 日期 地点 地方 名字 名称 人数 数量 情况 结果 成绩 类型 原因 方式".split())
 _MIN_HEAD_CHARS = 0.6
@@ -97,7 +104,7 @@ class Subject:
     """One thing the question is about: ``text`` as asked, ``kind``, and the forms that count as it."""
 
     text: str
-    kind: str  # "place" | "org" | "event" | "work" | "name" | "year" | "ordinal" | "serial" | "number"
+    kind: str  # "place" | "org" | "event" | "incident" | "work" | "name" | "year" | "ordinal" | "serial" | "number"
     forms: tuple[str, ...]
     # A place's administrative level ("县"), an organisation's suffix ("证券"), an ordinal's or a
     # number's unit ("届", "米"), a serial name's prefix ("神舟"): what a rival shares.
@@ -163,7 +170,8 @@ class Judgement:
 def asked_for(analysis: QuestionAnalysis) -> AskedFor:
     """Subjects, attribute words and fine answer type of an analysed question."""
     q = normalize(analysis.question)
-    subjects = _subjects_zh(q) if analysis.language == "zh" else []
+    # A year is written alike in every language: "in 2023" asks about 2023 as "2023年" does.
+    subjects = _subjects_zh(q) if analysis.language == "zh" else [Subject(y, "year", (y,)) for y in _YEAR.findall(q)]
     for name in analysis.names:  # translated names of an English question (pinyin → 乳源)
         subjects.append(Subject(name, "name", analysis.alternatives.get(name, (name,))))
     attribute = {
@@ -178,9 +186,19 @@ def asked_for(analysis: QuestionAnalysis) -> AskedFor:
     role = ""
     if analysis.answer_type in ("person", "list"):
         m = _ROLE.search(q)
-        role = m.group(1) if m else ""
+        role = m.group(1) if m else _role_verb(q)
     head = _head(q, longest) if analysis.language == "zh" else ""
     return AskedFor(analysis, tuple(_dedupe(subjects)), longest, role, head, parts={t: p for t, p in parts.items() if p})
+
+
+def _role_verb(question: str) -> str:
+    """The act a "谁V的" question asks about ("《三体》动画是谁制作的" → 制作): the person must stand beside
+    it, as beside a role word."""
+    m = re.search(r"谁([\u4e00-\u9fff]{2})", question)
+    if m is None:
+        return ""
+    words = list(_posseg().cut(question[m.start(1):]))
+    return m.group(1) if words and words[0].word == m.group(1) and words[0].flag.startswith("v") else ""
 
 
 def _parts(term: str, terms: dict[str, float]) -> dict[str, float]:
@@ -199,7 +217,8 @@ def _head(question: str, terms) -> str:
     question word at all ("中国误入美国飞艇的用途" → 用途); words that only name the answer's kind
     (时间, 人数) are skipped."""
     q = question.rstrip("?？。.!！ ")
-    m = re.search(r"的([\u4e00-\u9fffA-Za-z0-9]{2,6}?)(?:是|叫)?什么$", q)
+    m = (re.search(r"的([\u4e00-\u9fffA-Za-z0-9]{2,6}?)(?:是|叫)?什么$", q)
+         or re.search(r"的([\u4e00-\u9fff]{0,3}[a-z][a-z0-9.+\-]{1,11})(?:是|叫)?什么$", q))
     if m and not _describes(m.group(1)) and m.group(1) not in _TYPE_HEADS:
         # "2022中关村论坛的主题是什么": the answer names the 主题; a sentence that never says
         # 主题 does not state it. Descriptions ("职业", "特点") are often stated without their word.
@@ -234,6 +253,11 @@ def _subjects_zh(q: str) -> list[Subject]:
         word = m.group()
         if len(word) >= 2 and not word.isdigit():
             out.append(Subject(word, "name", (_squash_latin(word),)))
+    for i, (word, _flag) in enumerate(words):
+        modifier = words[i - 1][0] if i else ""
+        if word in INCIDENT_HEADS and re.fullmatch(r"[\u4e00-\u9fff]{2,}", modifier) and modifier not in QUESTION_WORDS:
+            # The modifier alone counts as it ("唐山烧烤店打人案" for 打人案件, "土耳其…强烈地震").
+            out.append(Subject(modifier + word, "incident", (modifier + word, modifier), word))
     for i, (word, flag) in enumerate(words):
         following = words[i + 1][0] if i + 1 < len(words) else ""
         if flag == "x" or len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
@@ -313,6 +337,10 @@ def _named_things(words: list[tuple[str, str]]) -> list[Subject]:
         # …and its rarest word alone: a document may name the thing otherwise ("威克水槽州立公园").
         rarest = max((words[k][0] for k in names), key=term_weight)
         forms = tuple("".join(w for w, _f in words[k : i + 1]) for k in range(j, names[0] + 1)) + (rarest,)
+        # A verb glued to the name by jieba ("修栗山河大桥" for "修栗山河大桥"→"栗山河大桥"): endings of three
+        # characters or more before the head count too.
+        modifier = "".join(w for w, _f in words[names[0] : i])
+        forms += tuple(modifier[n:] + word for n in range(1, len(modifier) - 2))
         out.append(Subject(forms[0], "name", forms, word))
     return out
 
@@ -370,12 +398,20 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         elif _present(s, context):
             continue
         missing.append(s.text)
+    period = _other_period(asked, claim_n, window)
+    if period and not other:
+        other = period
+        year = next((s.text for s in asked.subjects if s.kind == "year"), "")
+        missing.append(f"{year}年全年" if year else "全年")
     type_ok = fits_type(asked, claim_n, window)
     # Neither the answer nor the sentence it rests on may be a question: "百度此前一直梦寐以求的“框计算”会
     # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
-    statement = not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！")) and not _rests_on_question(claim_n, window)
+    statement = (not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！"))
+                 and not _rests_on_question(claim_n, window) and not _dangling(asked.head, claim_n))
     attribute = _attribute_share(asked, normalize(before) + window, context)
-    head_ok = _names_head(asked.head, window) or (  # a table row's head noun is in its caption
+    # The clause the extractive answerer copied must itself name the asked noun (a model's own
+    # sentence is judged on its window); a table row's head noun is in its caption.
+    head_ok = _names_head(asked.head, focus) or (
         is_table_row(text[start:end]) and _names_head(asked.head, normalize(before)))
     subject_ok = not missing
     reason = ("other_subject" if other else "subject") if not subject_ok else (
@@ -383,6 +419,24 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         "attribute" if attribute < MIN_SCORE or not head_ok else "")
     score = attribute if subject_ok and type_ok and statement and head_ok else 0.0
     return Judgement(index, start, end, score, subject_ok, type_ok, statement, attribute, missing, other, reason)
+
+
+def _other_period(asked: AskedFor, claim: str, window: str) -> str:
+    """A sub-period ("五一档", "一季度") the clause holding a figure is about, when a question asking for
+    an amount names none: the figure is for a part of what was asked."""
+    if asked.answer_type not in ("number", "money") or _SUB_PERIOD.search(normalize(asked.analysis.question)):
+        return ""
+    numbers = set(re.findall(r"\d+(?:\.\d+)?(?![\d.]*\s*[年月日时号])", claim))
+    for clause in re.split(r"[，,；;。！？!?]", window):
+        m = _SUB_PERIOD.search(clause)
+        if m and numbers & set(re.findall(r"\d+(?:\.\d+)?", clause)):
+            return m.group()
+    return ""
+
+
+def _dangling(head: str, claim: str) -> bool:
+    """"可惜处理器是 摘要：…": the asked noun's predicate has no object — a line broken off, not a statement."""
+    return bool(head) and re.search(re.escape(head) + r"(?:是|为)(?:\s|[，,。；;：:！!？?]|$)", claim) is not None
 
 
 def _names_head(head: str, window: str) -> bool:
@@ -438,6 +492,8 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     if kind == "number" and analysis.unit:
         return _has_count(analysis, claim)
     if kind == "person" or (kind == "list" and asked.role):
+        if asked.role and not _ROLE.fullmatch(asked.role) and _org_beside(asked.role, claim, question):
+            return True  # "是谁援建的" is often answered by an organisation ("万科集团援建")
         if not has_answer_type(_as_person(analysis), claim) and not (kind == "list" and has_new_place(claim, question)):
             return False
         return not asked.role or _beside_role(asked.role, window or claim, claim, question)
@@ -496,6 +552,18 @@ def _as_person(analysis: QuestionAnalysis) -> QuestionAnalysis:
     return analysis if analysis.answer_type == "person" else replace(analysis, answer_type="person")
 
 
+def _org_beside(act: str, claim: str, question: str) -> bool:
+    """An organisation named before the act in its clause ("由万科集团援建", "由中国空间技术研究院基于…制造")."""
+    for clause in _CLAUSE_BREAK.split(claim):
+        if act not in clause:
+            continue
+        before = clause[: clause.index(act)]
+        if any((w.flag in ("nt", "nz") or w.word.endswith(ORG_SUFFIXES)) and len(w.word) >= 2 and w.word not in question
+               for w in _posseg().cut(before)):
+            return True
+    return False
+
+
 def _beside_role(role: str, window: str, claim: str, question: str) -> bool:
     """A person named within reach of the role word, with no clause break between ("导演徐昂", "由徐昂执导")."""
     words = _ROLE_ALIASES.get(role.lstrip("总"), (role,))
@@ -535,6 +603,21 @@ def _rival(subject: Subject, window: str) -> str:
         others = [m.group() for m in pattern.finditer(window)
                   if m.group(group) == subject.level and m.group() not in subject.forms]
         return others[0] if others else ""
+    if subject.kind == "incident":
+        # Another kind of the same head ("交通事故" for 踩踏事故): a noun or verb before it, not an
+        # adjective ("强烈地震" is still the asked earthquake).
+        words = [(w.word, w.flag) for w in _posseg().cut(window)]
+        for i, (w, flag) in enumerate(words):
+            if w.endswith(subject.level) and len(w) > len(subject.level) and flag.startswith(("n", "v")):
+                name = w
+            elif (w == subject.level and i and re.fullmatch(r"[\u4e00-\u9fff]{2,}", words[i - 1][0])
+                  and words[i - 1][1].startswith(("n", "v"))):
+                name = words[i - 1][0] + w
+            else:
+                continue
+            if not any(f in name for f in subject.forms):
+                return name
+        return ""
     if subject.kind in ("place", "org", "event") and subject.level:
         for name in _level_names(window, subject.level):
             if not any(f in name or name in f for f in subject.forms):

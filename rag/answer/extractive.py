@@ -33,6 +33,12 @@ QUESTION_WORDS = frozenset(
     "why when where what which who whom whose how many much name named called does did do".split()
 )
 
+# A question word fused with its measure word by jieba ("几所", "多少家", "哪几个"): a cue too.
+_QUESTION_COMPOUND = re.compile(r"^(?:哪|几|多少|什么|多大|多久)[\u4e00-\u9fff]?$|^哪几")
+# "2021年种茶": a date's unit is cut off before segmenting, or jieba reads "年种".
+# So is "多大" ("有多大面积" → "大面积").
+_DATE_UNIT = re.compile(r"(\d+[年月日号]|多大|多长|多高|多远|多久|多重)(?=[\u4e00-\u9fff])")
+
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Chinese numerals with a measure word; a lone "一" is left out ("一村一特色" is no count).
 _CN_NUMBER = re.compile(r"(?:[二三四五六七八九十两百千]|[一二三四五六七八九十两][十百千万亿])[零一二三四五六七八九十两百千万亿]*[个家位名支条项次天亩人件元所座套种批类户村镇年]")
@@ -159,8 +165,9 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     translated = {w for group in term_groups for w in tokenize(group.source)}
     terms: dict[str, float] = {}
     alternatives: dict[str, tuple[str, ...]] = {}
-    for term in tokenize(question):
-        if term in QUESTION_WORDS or (len(term) == 1 and not term.isdigit()) or term in translated:
+    for term in tokenize(_DATE_UNIT.sub(r"\1，", question)):
+        if (term in QUESTION_WORDS or _QUESTION_COMPOUND.match(term) or (len(term) == 1 and not term.isdigit())
+                or term in translated):
             continue
         if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():
             continue

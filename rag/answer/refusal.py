@@ -105,7 +105,9 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
 
     if matchable and analysis.terms:
         threshold = MIN_TERM_COVERAGE if analysis.language == "zh" else MIN_TERM_COVERAGE_CROSSLINGUAL
-        best = max((c.sentence_coverage for c in supported), default=0.0)
+        # A Chinese sentence often names its subject once, a sentence earlier ("洛阳镇深洞村…。2021年,
+        # 当地高山茶种植基地达1400余亩"): coverage counts that sentence too, as the ranking does.
+        best = max((c.coverage for c in supported), default=0.0)
         details["coverage"] = round(best, 3)
         if best < threshold:
             found = set().union(*(term_hits(analysis, p.text) for p in top)) if top else set()
@@ -113,7 +115,7 @@ def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> Refusa
                 True, "terms", missing=_key_terms(analysis, exclude=found), found=_key_terms(analysis, only=found),
                 details=details,
             )
-        supported = [c for c in supported if c.sentence_coverage >= threshold]
+        supported = [c for c in supported if c.coverage >= threshold]
     else:
         # No term can be compared as text (an untranslated English question): keep only
         # passages that meet the question somewhere checkable (a pinyin name, a number)
