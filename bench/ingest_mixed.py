@@ -4,8 +4,9 @@
     python -m bench.ingest_mixed --fake     # in-process, with the tests' fake embedder (no model, ~1 s)
 
 The folder is built in a temp dir: good .txt/.md/.html/.pdf/.docx in UTF-8 (± BOM), GBK/GB18030, Big5 and UTF-16,
-next to binary, empty, blank, over-size, unreadable, corrupt and scanned PDF, corrupt Word, zip-bomb Word and
-unsupported files. It prints how many files were indexed, skipped (with each reason) and failed — failed meaning
+tables in PDF, Word and HTML, an Excel workbook, a PowerPoint deck, a scanned PDF and a page photo (both OCRed),
+next to binary, empty, blank, over-size, unreadable, corrupt and blank-page PDF, password-protected PDF, corrupt
+Word/Excel/PowerPoint, zip-bomb Word/Excel/PowerPoint, a pixel-bomb image and unsupported files. It prints how many files were indexed, skipped (with each reason) and failed — failed meaning
 lost (neither indexed nor reported) or stopped by an unexpected error — and checks that each good file's text came
 through its encoding intact. docs/robustness.md holds a run's output.
 """
@@ -51,17 +52,34 @@ PHRASES = {
     "txt/utf16-be.txt": "76.1万人次", "md/gbk.md": "世界自然遗产名录", "md/utf16.md": "银杏树超过10万株",
     "html/gb18030.html": "佛手瓜种植面积", "html/big5.html": "藏書超過八百萬冊",
     "pdf/report.pdf": "接待游客312万人次", "docx/notes.docx": "兰花种植面积超过8000亩",
+    "pdf/table.pdf": "地区：乳源县，2021年：16842元，2022年：18562元", "pdf/scan.pdf": "旅游总收入38.6亿元",
+    "docx/table.docx": "地区：新丰县，2021年：16511元", "xlsx/income.xlsx": "地区：翁源县，类别：城镇",
+    "pptx/report.pptx": "备注：全县新增造林面积3.2万亩", "image/brief.png": "佛手瓜种植面积",
+    "html/table.html": "2022年：18562元，增长：10.2%",
 }
 
 
 def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
     """Write the mixed folder; returns ({good source: phrase}, [bad sources])."""
-    from tests.fixtures_formats import (DOCX_PARAGRAPHS, DOCX_TABLE, PDF_PAGES, corrupt_copy, make_docx, make_pdf,
-                                        make_scanned_pdf)
+    from tests.fixtures_formats import (DOCX_PARAGRAPHS, DOCX_TABLE, PDF_PAGES, corrupt_copy, make_docx,
+                                        make_encrypted_pdf, make_pdf, make_scanned_pdf)
+    from tests.fixtures_office import (SCAN_PAGES, TABLE_CAPTION, TABLE_ROWS, make_image_pdf, make_pptx,
+                                       make_table_docx, make_table_pdf, make_xlsx, render_page)
 
     files: dict[str, bytes] = {s: bom + text.encode(enc) for s, (text, enc, bom) in GOOD_TEXTS.items()}
     files["pdf/report.pdf"] = make_pdf(PDF_PAGES, title="乳源县文化旅游")
     files["docx/notes.docx"] = make_docx(DOCX_PARAGRAPHS, title="翁源兰花产业", table=DOCX_TABLE)
+    files["pdf/table.pdf"] = make_table_pdf()
+    files["pdf/scan.pdf"] = make_image_pdf(SCAN_PAGES)
+    files["docx/table.docx"] = make_table_docx()
+    files["xlsx/income.xlsx"] = make_xlsx()
+    files["pptx/report.pptx"] = make_pptx()
+    brief = io.BytesIO()
+    render_page(["新丰县佛手瓜产业简报", "全县佛手瓜种植面积达到1.2万亩。"]).save(brief, "PNG")
+    files["image/brief.png"] = brief.getvalue()
+    html_rows = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in TABLE_ROWS)
+    files["html/table.html"] = (f"<html><body><h1>统计公报</h1><table><caption>{TABLE_CAPTION}</caption>{html_rows}"
+                                "</table></body></html>").encode("utf-8")
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", b"\0" * (100 * 1024 * 1024))
@@ -76,9 +94,17 @@ def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
         "bad/scan.pdf": make_scanned_pdf(),
         "bad/broken.docx": corrupt_copy(make_docx(DOCX_PARAGRAPHS)),
         "bad/bomb.docx": bomb.getvalue(),
+        "bad/bomb.xlsx": _office_bomb("xl/worksheets/sheet1.xml"),
+        "bad/bomb.pptx": _office_bomb("ppt/slides/slide1.xml"),
+        "bad/broken.xlsx": corrupt_copy(make_xlsx()),
+        "bad/broken.pptx": corrupt_copy(make_pptx()),
+        "bad/secret.pdf": make_encrypted_pdf("秘密内容在此。", password="s3cret"),
+        "bad/huge-scan.png": _pixel_bomb(),
+        "bad/old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512),
         "bad/old.doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512),
         "bad/photo.jpg": b"\xff\xd8\xff\xe0" + os.urandom(1024),
         "bad/sheet.xlsx": b"PK\x03\x04" + os.urandom(256),
+        "bad/deck.pptx": b"PK\x03\x04" + os.urandom(256),
         "bad/README": b"no extension",
         "bad/locked.txt": "锁住的文件。".encode("utf-8"),
     }
@@ -91,6 +117,24 @@ def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
     (root / ".git").mkdir()
     (root / ".git/config").write_text("[core]\n")  # hidden: tool state, left out silently
     return {s: PHRASES[s] for s in files if s in PHRASES}, list(bad)
+
+
+def _office_bomb(member: str) -> bytes:
+    """An Office zip whose one part inflates to 100 MB of zeros (about 100 KB on disk)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr(member, b"\0" * (100 * 1024 * 1024))
+    return out.getvalue()
+
+
+def _pixel_bomb() -> bytes:
+    """A PNG of 12000 × 6000 white pixels: a few KB on disk, 72 MP (216 MB as RGB) when decoded."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (12000, 6000), 1).save(out, "PNG")
+    return out.getvalue()
 
 
 def run_cli(folder: Path, index_dir: Path) -> tuple[int, dict, str]:

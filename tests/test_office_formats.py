@@ -77,6 +77,8 @@ def test_html_table_with_merged_cells_and_caption(tmp_path):
     assert "表5 城乡居民收入\n地区：乳源县，类别：城镇，2022年：33480。\n地区：乳源县，类别：农村，2022年：18562。" in text
     assert "地区：合计，2022年：52042。" in text  # a colspan cell written once
     assert "正文段落" in text
+    [table] = [c for c in _chunks(tmp_path)["page.html"] if "18562" in c.text]  # a chunk of its own, captioned
+    assert table.text.startswith("表5 城乡居民收入\n") and "正文段落" not in table.text
 
 
 def test_xlsx_values_not_formulas_merged_cells_filled_hidden_sheets_left_out(tmp_path):

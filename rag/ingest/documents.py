@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rag.ingest.cleaning import clean_text, find_boilerplate
 from rag.errors import DocumentError, YuanwenError
-from rag.ingest.layout import Section, assemble, sections_text
+from rag.ingest.layout import SECTION_SEPARATOR, Section, assemble, sections_text
 from rag.schema import Document
 from rag.ingest.stages import stage
 
@@ -235,7 +235,9 @@ def extract_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, progress: Progr
     elif suffix in HTML_SUFFIXES:
         declared = _META_CHARSET.search(data[:4096])
         html = decode_bytes(data, name=path.name, declared=declared.group(1).decode("ascii") if declared else None)
-        extracted = ExtractedText(*html_to_text(html))
+        title, sections = html_to_sections(html)
+        extracted = (_from_sections(title, sections) if any(s.table for s in sections)
+                     else ExtractedText(title, SECTION_SEPARATOR.join(s.text for s in sections)))
     elif suffix in MARKDOWN_SUFFIXES:
         extracted = ExtractedText(title="", text=markdown_to_text(normalize_text(decode_bytes(data, name=path.name))))
     else:
@@ -413,6 +415,12 @@ def html_to_text(html: str) -> tuple[str, str]:
     Page furniture (script, style, nav, aside, and header/footer outside an ``<article>``) is dropped first. The title is the
     first ``<h1>`` of what remains, else ``<title>``: ``<title>`` usually carries the site name as well.
     """
+    title, sections = html_to_sections(html)
+    return title, SECTION_SEPARATOR.join(s.text for s in sections)
+
+
+def html_to_sections(html: str) -> tuple[str, list[Section]]:
+    """:func:`html_to_text` as sections: the text around data tables, and each table as "列名：值" rows."""
     from selectolax.lexbor import LexborHTMLParser  # imported on use: only HTML files need it
 
     tree = LexborHTMLParser(html)
@@ -428,8 +436,8 @@ def html_to_text(html: str) -> tuple[str, str]:
         title = h1.text(strip=True)
     root = tree.body or tree.root
     if root is None:
-        return _collapse_spaces(title), ""
-    pieces: list[str] = []
+        return _collapse_spaces(title), []
+    pieces: list[str | Section] = []
     stack: list[tuple[object, bool]] = [(root, False)]
     while stack:  # iterative walk: deeply nested pages must not hit the recursion limit
         node, closing = stack.pop()
@@ -451,7 +459,7 @@ def html_to_text(html: str) -> tuple[str, str]:
         if tag == "table":
             rows_text = _html_table(node)
             if rows_text is not None:
-                pieces.append("\n\n" + rows_text + "\n\n")
+                pieces.append(Section(rows_text, table=True))
                 continue
         block = tag in _BLOCK_TAGS
         if block:
@@ -461,9 +469,20 @@ def html_to_text(html: str) -> tuple[str, str]:
             pieces.append(" ")
         children = list(node.iter(include_text=True))
         stack.extend((child, False) for child in reversed(children))
-    lines = [line.strip() for line in "".join(pieces).split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return _collapse_spaces(title), text
+    sections: list[Section] = []
+    run: list[str] = []
+    for piece in [*pieces, None]:
+        if isinstance(piece, str):
+            run.append(piece)
+            continue
+        lines = [line.strip() for line in "".join(run).split("\n")]
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        if text:
+            sections.append(Section(text))
+        if piece is not None:
+            sections.append(piece)
+        run = []
+    return _collapse_spaces(title), sections
 
 
 def _html_table(node) -> str | None:
