@@ -64,7 +64,8 @@ def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
     from tests.fixtures_formats import (DOCX_PARAGRAPHS, DOCX_TABLE, PDF_PAGES, corrupt_copy, make_docx,
                                         make_encrypted_pdf, make_pdf, make_scanned_pdf)
     from tests.fixtures_office import (SCAN_PAGES, TABLE_CAPTION, TABLE_ROWS, make_image_pdf, make_pptx,
-                                       make_table_docx, make_table_pdf, make_xlsx, render_page)
+                                       make_table_docx, make_table_pdf, make_xlsx, office_bomb,
+                                       render_page)
 
     files: dict[str, bytes] = {s: bom + text.encode(enc) for s, (text, enc, bom) in GOOD_TEXTS.items()}
     files["pdf/report.pdf"] = make_pdf(PDF_PAGES, title="乳源县文化旅游")
@@ -94,8 +95,8 @@ def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
         "bad/scan.pdf": make_scanned_pdf(),
         "bad/broken.docx": corrupt_copy(make_docx(DOCX_PARAGRAPHS)),
         "bad/bomb.docx": bomb.getvalue(),
-        "bad/bomb.xlsx": _office_bomb("xl/worksheets/sheet1.xml"),
-        "bad/bomb.pptx": _office_bomb("ppt/slides/slide1.xml"),
+        "bad/bomb.xlsx": office_bomb("xl/worksheets/sheet1.xml"),
+        "bad/bomb.pptx": office_bomb("ppt/slides/slide1.xml"),
         "bad/broken.xlsx": corrupt_copy(make_xlsx()),
         "bad/broken.pptx": corrupt_copy(make_pptx()),
         "bad/secret.pdf": make_encrypted_pdf("秘密内容在此。", password="s3cret"),
@@ -117,15 +118,6 @@ def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
     (root / ".git").mkdir()
     (root / ".git/config").write_text("[core]\n")  # hidden: tool state, left out silently
     return {s: PHRASES[s] for s in files if s in PHRASES}, list(bad)
-
-
-def _office_bomb(member: str) -> bytes:
-    """An Office zip whose one part inflates to 100 MB of zeros (about 100 KB on disk)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", b"<Types/>")
-        archive.writestr(member, b"\0" * (100 * 1024 * 1024))
-    return out.getvalue()
 
 
 def _pixel_bomb() -> bytes:

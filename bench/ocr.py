@@ -26,19 +26,8 @@ def page_texts(pages: int) -> list[list[str]]:
     return [lines[i * PAGE_LINES:(i + 1) * PAGE_LINES] for i in range(pages) if lines[i * PAGE_LINES:(i + 1) * PAGE_LINES]]
 
 
-def char_accuracy(recognised: str, truth: str) -> float:
-    a, b = "".join(recognised.split()), "".join(truth.split())
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return 1 - previous[-1] / max(1, len(b))
-
-
 def main(argv: list[str] | None = None) -> int:
-    from rag.ingest.ocr import OCR_WORKERS, recognise, recognise_pages
+    from rag.ingest.ocr import OCR_WORKERS, character_accuracy, recognise, recognise_pages
     from tests.fixtures_office import render_page
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -56,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         pages = recognise_pages(iter(images), len(images), workers=workers)
         seconds = time.perf_counter() - t0
-        accuracy = [char_accuracy(page.text, "".join(lines)) for page, lines in zip(pages, texts)]
+        accuracy = [character_accuracy(page.text, "".join(lines)) for page, lines in zip(pages, texts)]
         print(f"| {workers} | {seconds / len(images):.2f} | {60 * len(images) / seconds:.1f} | "
               f"{min(accuracy):.3f}–{sum(accuracy) / len(accuracy):.3f} |")
     return 0

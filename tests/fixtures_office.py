@@ -165,6 +165,17 @@ def make_pptx() -> bytes:
     return out.getvalue()
 
 
+def office_bomb(member: str, megabytes: int = 100) -> bytes:
+    """An Office zip whose one part inflates to ``megabytes`` of zeros (about a thousandth of that on disk)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr(member, b"\0" * (megabytes * 1024 * 1024))
+    return out.getvalue()
+
+
 @pytest.fixture
 def office_folder(tmp_path):
     """A folder with the table PDF, the Word table, the workbook and the deck (no scan: that needs the OCR model)."""

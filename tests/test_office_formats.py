@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 import pytest
 
@@ -14,7 +12,8 @@ from rag.ingest.documents import extract_text, load_documents
 from rag.errors import DocumentError
 from rag.ingest.ocr import OcrLine, reading_order_text
 from rag.text.tables import TABLE_BLOCK_CHARS, table_blocks
-from tests.fixtures_office import (TABLE_CAPTION, make_pptx, make_table_docx, make_table_pdf, make_xlsx)
+from tests.fixtures_office import (TABLE_CAPTION, make_pptx, make_table_docx, make_table_pdf, make_xlsx,
+                                   office_bomb)
 
 SHAOGUAN_ROW = "地区：乳源县，2021年：16842元，2022年：18562元，增长：10.2%。"  # units from caption and header
 
@@ -106,18 +105,10 @@ def test_pptx_slides_with_titles_notes_and_tables(tmp_path):
 
 
 # -- bad input ------------------------------------------------------------------------------------
-def _bomb(member: str) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", b"<Types/>")
-        archive.writestr(member, b"\0" * (80 * 1024 * 1024))
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("name, member", [("bomb.xlsx", "xl/worksheets/sheet1.xml"),
                                           ("bomb.pptx", "ppt/slides/slide1.xml")])
 def test_zip_bombs_are_refused_before_unpacking(tmp_path, name, member):
-    (tmp_path / name).write_bytes(_bomb(member))
+    (tmp_path / name).write_bytes(office_bomb(member, 80))
     with pytest.raises(DocumentError, match=r"unpacks to 80\.0 MB, over the limit"):
         extract_text(tmp_path / name, max_bytes=1024 * 1024)
 

@@ -9,6 +9,7 @@ import pytest
 
 from rag.app.cli import main
 from rag.ingest.documents import extract_text
+from rag.ingest.ocr import character_accuracy
 from rag.answer.pipeline import Pipeline
 from rag.app.runtime import get_retriever
 from tests.fixtures_office import (SCAN_PAGES, make_image_pdf, make_pptx, make_table_docx, make_table_pdf, make_xlsx,
@@ -17,18 +18,6 @@ from tests.fixtures_office import (SCAN_PAGES, make_image_pdf, make_pptx, make_t
 pytestmark = pytest.mark.slow
 
 IMAGE_LINES = ["新丰县佛手瓜产业简报", "全县佛手瓜种植面积达到1.2万亩，年产值4.5亿元。"]
-
-
-def char_accuracy(recognised: str, truth: str) -> float:
-    """1 − (Levenshtein distance / length of the truth), whitespace ignored."""
-    a, b = "".join(recognised.split()), "".join(truth.split())
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return 1 - previous[-1] / max(1, len(b))
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +39,9 @@ def test_ocr_reads_the_rendered_scan_at_95_percent_character_accuracy(office_ind
     extracted = extract_text(folder / "扫描件.pdf")
     assert [s.page for s in extracted.sections] == [1, 2] and all(s.ocr for s in extracted.sections)
     for section, lines in zip(extracted.sections, SCAN_PAGES):
-        assert char_accuracy(section.text, "".join(lines)) >= 0.95, section.text
+        assert character_accuracy(section.text, "".join(lines)) >= 0.95, section.text
     image = extract_text(folder / "简报.png")
-    assert char_accuracy(image.text, "".join(IMAGE_LINES)) >= 0.95
+    assert character_accuracy(image.text, "".join(IMAGE_LINES)) >= 0.95
 
 
 @pytest.mark.parametrize("question, evidence, where", [

@@ -181,3 +181,14 @@ def open_image(data: bytes, name: str):
         raise DocumentError(f"{name} is not a readable image ({type(exc).__name__}: {str(exc)[:80]})",
                             hint="open it and save it again as .png or .jpg") from exc
 
+
+def character_accuracy(recognised: str, truth: str) -> float:
+    """1 − (edit distance / length of ``truth``), whitespace ignored: how well a page was read (tests, bench.ocr)."""
+    a, b = "".join(recognised.split()), "".join(truth.split())
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1 - previous[-1] / max(1, len(b))
