@@ -21,7 +21,8 @@ from rag.answer.answerability import MIN_SCORE
 from rag.ingest.indexing import update_index
 from rag.app.metrics import load_questions
 from rag.answer.pipeline import Pipeline
-from rag.app.runtime import get_retriever
+from rag.app.builder import make_retriever
+from rag.app.config import Settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 HERE = Path(__file__).resolve().parent
@@ -42,7 +43,7 @@ def run_set(name: str, index_root: Path, limit: int | None) -> list[dict]:
     corpus, questions = SETS[name]
     index_dir = index_root / ("corpus" if corpus == SHARED / "corpus" else name)
     update_index([corpus], index_dir)
-    retriever = get_retriever(index_dir)
+    retriever = make_retriever(Settings(index=str(index_dir)))
     pipe = Pipeline(retriever, None, k=10)
     without = Pipeline(retriever, None, k=10, answerability=False)
     rows = []

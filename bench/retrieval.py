@@ -19,14 +19,13 @@ once per run, yet every retriever that uses it is charged what its query embeddi
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import statistics
 import time
 from pathlib import Path
 
-from rag.store.index import VECTOR_STORE_ENV
 from rag.ingest.indexing import update_index
+from rag.app.config import load_settings
 from rag.app.metrics import compute_metrics, load_questions
 from rag.retrieve.rerank import Reranker
 from rag.retrieve.retrieval import FusionConfig, Retriever
@@ -87,15 +86,9 @@ def prepare_set(name: str, index_root: Path, store: str = "faiss"):
     if store != "faiss":
         index_dir = index_dir.with_name(f"{index_dir.name}-{store}")
     t0 = time.perf_counter()
-    previous = os.environ.get(VECTOR_STORE_ENV)
-    os.environ[VECTOR_STORE_ENV] = store
-    try:
-        report = update_index([corpus], index_dir)
-    finally:
-        os.environ.pop(VECTOR_STORE_ENV)
-        if previous is not None:
-            os.environ[VECTOR_STORE_ENV] = previous
-    return open_index(index_dir), load_questions(questions), time.perf_counter() - t0, report
+    options = load_settings(vector_store=store).store  # the Milvus address and token as configured
+    report = update_index([corpus], index_dir, store=options)
+    return open_index(index_dir, milvus_token=options.milvus_token), load_questions(questions), time.perf_counter() - t0, report
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.store.milvus_store import URI_ENV, MilvusStore, client, default_uri
+from rag.app.config import load_settings
+from rag.store.milvus_store import MilvusStore, client, default_uri
 from rag.store.vectorstore import FaissStore
 
 K = 10
@@ -97,19 +98,18 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     server = None
     try:
-        import os
-
+        uri = load_settings().milvus_uri  # $YUANWEN_MILVUS_URI or yuanwen.toml; empty: Milvus Lite
         if args.start_server:
             from bench.milvus_server import MilvusServer
 
             server = MilvusServer(tmp / "server").start()
-            os.environ[URI_ENV] = server.uri
+            uri = server.uri
         data = synthetic(args.rows, args.dim)
         queries = synthetic(args.queries, args.dim, seed=1)
         exact = FaissStore.build(data, "Flat")
         truth = [[r for r, _ in exact.search(q, K)] for q in queries]
         del exact
-        where = "a local Milvus server" if server else os.environ.get(URI_ENV, "Milvus Lite")
+        where = "a local Milvus server" if server else (uri or "Milvus Lite")
         print(f"{args.rows} synthetic {args.dim}-d vectors, {args.queries} single queries, Milvus: {where}")
         print(f"| store | ingest s | index s | memory MB | query p50 ms | query p95 ms | recall@{K} | "
               f"in-place update of {args.update_share:.0%} s | update / full ingest |")
@@ -123,9 +123,9 @@ def main() -> None:
 
                 memory = faiss.serialize_index(store.index).nbytes / 2**20
             else:
-                store = MilvusStore.build(data, uri=default_uri(tmp), collection="bench_vectors")
+                store = MilvusStore.build(data, uri=uri or default_uri(tmp), collection="bench_vectors")
                 ingest = time.perf_counter() - t
-                index_s = wait_indexed(store, args.rows) if server or os.environ.get(URI_ENV) else 0.0
+                index_s = wait_indexed(store, args.rows) if uri else 0.0
             p50, p95, got = timed_queries(store, queries)
             if kind != "faiss":
                 memory = rss_mb(server.server_pid()) if server else 0.0

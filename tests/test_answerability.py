@@ -170,7 +170,7 @@ def test_eval_asks_the_history_first_in_one_chat(retriever, tmp_path, monkeypatc
          "answerable": True, "evidence": ["1700万元"], "answer_keywords": ["1700"]},
     ]
     qfile.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    monkeypatch.setattr("rag.app.runtime.get_retriever", lambda *a, **kw: retriever)
+    monkeypatch.setattr("rag.app.builder.make_retriever", lambda *a, **kw: retriever)
     out = tmp_path / "res.jsonl"
     assert cli.main(["eval", str(qfile), "--generator", "extractive", "--out", str(out), "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)

@@ -132,12 +132,13 @@ def test_english_question_takes_crosslingual_path_chinese_does_not(tmp_path, cor
 
 @pytest.mark.slow
 def test_english_question_over_seed_corpus_real_embedder(tmp_path):
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_retriever
+    from rag.app.config import Settings
 
     corpus = Path(__file__).resolve().parent.parent / "data" / "demo"
     index_dir = tmp_path / "seed"
     update_index([corpus], index_dir)
-    pipe = Pipeline(get_retriever(index_dir), None, k=10)
+    pipe = Pipeline(make_retriever(Settings(index=str(index_dir))), None, k=10)
     answer = pipe.ask("How many Yao township vanguard service teams has Ruyuan set up?")
     assert not answer.refused and "56" in answer.answer and answer.citations
     assert "乳源" in answer.details["translated_terms"]

@@ -10,7 +10,8 @@ import pytest
 from rag.app.cli import main
 from rag.generation import load_generator
 from rag.answer.pipeline import Pipeline
-from rag.app.runtime import get_retriever
+from rag.app.builder import make_retriever
+from rag.app.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
@@ -35,7 +36,7 @@ def demo_index(tmp_path_factory):
     ],
 )
 def test_hybrid_finds_the_passage(demo_index, question, evidence):
-    passages = get_retriever(demo_index).search(question, k=5)
+    passages = make_retriever(Settings(index=str(demo_index))).search(question, k=5)
     assert any(evidence in p.text for p in passages)
 
 
@@ -55,12 +56,12 @@ def test_default_generator_answers_and_refuses(demo_index):
     generator = load_generator("auto")
     if generator is None:
         pytest.skip("no offline chat model installed (make llm)")
-    pipe = Pipeline(get_retriever(demo_index), generator, k=5)
+    pipe = Pipeline(make_retriever(Settings(index=str(demo_index))), generator, k=5)
     ans = pipe.ask("乳源组建了多少支瑶乡先锋服务队？")
     assert not ans.refused and "56" in ans.answer and ans.citations
     assert ans.generator == "llamacpp"
     cited = ans.citations[0]
-    doc = get_retriever(demo_index).index.document_text(cited.source)
+    doc = make_retriever(Settings(index=str(demo_index))).index.document_text(cited.source)
     assert doc[cited.start : cited.end] == cited.text and "56" in cited.text
     refused = pipe.ask("韶关市2023年的地区生产总值是多少？")
     assert refused.refused and refused.passages

@@ -12,7 +12,8 @@ import pytest
 from rag.store.index import Index
 from rag.ingest.indexing import remove_documents, update_index
 from rag.retrieve.retrieval import Retriever
-from rag.store.vectorstore import INDEX_TYPE_ENV, FaissStore
+from rag.store.options import StoreOptions
+from rag.store.vectorstore import FaissStore
 
 TOPICS = ["人才公寓", "周转房", "笋竹林", "鹰峰社区", "贺江碧道", "农技培训", "双向承诺", "高新技术企业"]
 
@@ -44,15 +45,15 @@ def top(index: Index, embedder, question: str) -> str:
 @pytest.mark.parametrize("index_type", ["Flat", "IVF8,Flat", "IVF8,SQ8"])
 def test_update_removes_and_adds_by_key_without_rebuilding(index_type, big_corpus, tmp_path, fake_embedder,
                                                            monkeypatch):
-    monkeypatch.setenv(INDEX_TYPE_ENV, index_type)
-    update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder)
+    store = StoreOptions(faiss_index=index_type)
+    update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder, store=store)
     first = Index.open(tmp_path / "idx")
     assert first.vectors.in_place and first.manifest.faiss_index_type == index_type
     before_keys = dict(zip((c.content_hash for c in first.docstore.chunk_records()), first.keys.tolist()))
 
     (big_corpus / "doc05.txt").write_text("第5号材料\n\n周转房项目第5期改为投入999万元。", encoding="utf-8")
     (big_corpus / "doc06.txt").unlink()
-    report = update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder)
+    report = update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder, store=store)
     second = Index.open(tmp_path / "idx")
     assert report.embedded == report.added >= 1 and report.removed >= 1
     assert len(second.vectors) == len(second) == len(second.keys) == len(set(second.keys.tolist()))
@@ -85,11 +86,11 @@ def test_update_removes_and_adds_by_key_without_rebuilding(index_type, big_corpu
 
 
 def test_hnsw_cannot_remove_so_it_rebuilds(big_corpus, tmp_path, fake_embedder, monkeypatch):
-    monkeypatch.setenv(INDEX_TYPE_ENV, "HNSW16,Flat")
-    update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder)
+    store = StoreOptions(faiss_index="HNSW16,Flat")
+    update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder, store=store)
     assert not Index.open(tmp_path / "idx").vectors.in_place
     (big_corpus / "doc05.txt").write_text("第5号材料\n\n周转房项目第5期改为投入999万元。", encoding="utf-8")
-    update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder)
+    update_index([big_corpus], tmp_path / "idx", embedder=fake_embedder, store=store)
     second = Index.open(tmp_path / "idx")
     assert len(second.vectors) == len(second) and "999万元" in top(second, fake_embedder, "周转房项目第5期投入")
 

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("pymilvus", reason="pymilvus not installed (pip install 'yuanwen[milvus]')")
 
+from rag.app.config import load_settings  # noqa: E402
 from rag.store.index import Index, current_version  # noqa: E402
 from rag.ingest.indexing import remove_documents, update_index  # noqa: E402
 from rag.store.milvus_store import ALIVE, MilvusStore, client  # noqa: E402
@@ -20,11 +21,9 @@ CHANGED = "肇庆投入3.3亿元建成2629套乡镇干部周转房。"
 
 
 def milvus_index(corpus_dir, index_dir, embedder, monkeypatch, **kw):
-    monkeypatch.setenv("YUANWEN_VECTOR_STORE", "milvus")
-    try:
-        return update_index([corpus_dir], index_dir, embedder=embedder, **kw)
-    finally:
-        monkeypatch.delenv("YUANWEN_VECTOR_STORE")
+    """Index into Milvus at the configured URI ($YUANWEN_MILVUS_URI, set by the milvus_uri fixture; else Lite)."""
+    return update_index([corpus_dir], index_dir, embedder=embedder, store=load_settings(vector_store="milvus").store,
+                        **kw)
 
 
 def rows_in_collection(store: MilvusStore) -> dict[int, tuple[int, int]]:

@@ -11,7 +11,8 @@ from rag.app.cli import main
 from rag.ingest.documents import extract_text
 from rag.ingest.ocr import character_accuracy
 from rag.answer.pipeline import Pipeline
-from rag.app.runtime import get_retriever
+from rag.app.builder import make_retriever
+from rag.app.config import Settings
 from tests.fixtures_office import (SCAN_PAGES, make_image_pdf, make_pptx, make_table_docx, make_table_pdf, make_xlsx,
                                    render_page)
 
@@ -61,7 +62,7 @@ def test_ocr_reads_the_rendered_scan_at_95_percent_character_accuracy(office_ind
 ])
 def test_questions_are_answered_and_cited_at_the_right_place(office_index, question, evidence, where):
     _, index = office_index
-    answer = Pipeline(get_retriever(index), None, k=5).ask(question)
+    answer = Pipeline(make_retriever(Settings(index=str(index))), None, k=5).ask(question)
     assert not answer.refused, (question, answer.answer, answer.details.get("refusal"))
     assert evidence in answer.answer, (question, answer.answer)
     supporting = [c for c in answer.citations if evidence in c.text]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rag.app.runtime
+import embeddings.loader
 from rag.app.cli import main
 from rag.errors import CorruptIndexError, YuanwenError
 from rag.store.index import Index, current_version
@@ -108,7 +108,7 @@ def test_bad_files_are_skipped_with_one_line_reasons_and_the_rest_indexed(messy_
 
 def test_cli_index_prints_skips_then_a_summary_and_exits_0(messy_folder, tmp_path, capsys, monkeypatch):
     root, expected = messy_folder
-    monkeypatch.setattr(rag.app.runtime, "get_embedder", lambda name=None: FakeEmbedder())
+    monkeypatch.setattr(embeddings.loader, "load_embedder", lambda name=None, **kw: FakeEmbedder())
     assert main(["index", str(root), "--index", str(tmp_path / "idx"), "--max-mb", "0.0625"]) == 0
     captured = capsys.readouterr()
     skip_lines = [line for line in captured.err.splitlines() if line.startswith("skipped ")]
@@ -124,7 +124,7 @@ def test_cli_index_prints_skips_then_a_summary_and_exits_0(messy_folder, tmp_pat
 
 
 def test_cli_max_mb_is_the_size_limit(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rag.app.runtime, "get_embedder", lambda name=None: FakeEmbedder())
+    monkeypatch.setattr(embeddings.loader, "load_embedder", lambda name=None, **kw: FakeEmbedder())
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "small.txt").write_text("小文件\n\n韶关市有十个县区。", encoding="utf-8")
@@ -136,7 +136,7 @@ def test_cli_max_mb_is_the_size_limit(tmp_path, capsys, monkeypatch):
 
 
 def test_cli_exits_1_with_the_reason_when_nothing_can_be_indexed(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rag.app.runtime, "get_embedder", lambda name=None: FakeEmbedder())
+    monkeypatch.setattr(embeddings.loader, "load_embedder", lambda name=None, **kw: FakeEmbedder())
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "scan.pdf").write_bytes(make_scanned_pdf())
@@ -169,7 +169,7 @@ def test_an_unexpected_parser_crash_skips_only_that_file(tmp_path, fake_embedder
 INDEXER = r"""
 import os, runpy, sys, time
 import rag.store.index as index_mod
-import rag.app.runtime
+import embeddings.loader
 from tests.fixtures_embeddings import FakeEmbedder
 
 pause_at = os.environ.get("YW_PAUSE_AT", "")
@@ -185,7 +185,7 @@ class SlowEmbedder(FakeEmbedder):
         pause("embedding")
         return vectors
 
-rag.app.runtime.get_embedder = lambda name=None: SlowEmbedder()
+embeddings.loader.load_embedder = lambda name=None, **kw: SlowEmbedder()
 
 real_write_docstore = index_mod.write_docstore
 def write_docstore(*a, **k):

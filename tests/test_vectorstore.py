@@ -11,7 +11,6 @@ from rag.errors import YuanwenError
 from rag.store.vectorstore import _hnsw
 from rag.store.vectorstore import (
     EXACT_MAX_ROWS,
-    INDEX_TYPE_ENV,
     FaissStore,
     choose_index_type,
     default_search_params,
@@ -27,8 +26,7 @@ def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_exact_up_to_threshold_then_ivf(monkeypatch):
-    monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
+def test_exact_up_to_threshold_then_ivf():
     assert choose_index_type(0) == choose_index_type(EXACT_MAX_ROWS) == "Flat"
     assert choose_index_type(1_000_000) == "IVF4096,SQ8"
     assert choose_index_type(EXACT_MAX_ROWS + 1).startswith("IVF")
@@ -38,16 +36,18 @@ def test_exact_up_to_threshold_then_ivf(monkeypatch):
     assert default_search_params("Flat") == ""
 
 
-def test_env_override_with_search_params(monkeypatch):
-    monkeypatch.setenv(INDEX_TYPE_ENV, "HNSW16,Flat efSearch=32")
-    assert choose_index_type(10) == "HNSW16,Flat"
-    assert default_search_params("HNSW16,Flat") == "efSearch=32"
+def test_setting_overrides_with_search_params(monkeypatch, tmp_path):
+    from rag.app.config import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("YUANWEN_FAISS_INDEX", "HNSW16,Flat efSearch=32")
+    assert split_index_spec(load_settings().store.faiss_index) == ("HNSW16,Flat", "efSearch=32")
+    assert load_settings(faiss_index="Flat").store.faiss_index == "Flat"  # a flag beats the environment
     assert split_index_spec("IVF64,SQ8  nprobe=8") == ("IVF64,SQ8", "nprobe=8")
 
 
 @pytest.mark.parametrize("index_type", ["Flat", "HNSW32,Flat", "IVF16,SQ8", "IVF16,Flat"])
-def test_round_trip_each_index_type(index_type, tmp_path, monkeypatch):
-    monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
+def test_round_trip_each_index_type(index_type, tmp_path):
     vectors = _clustered(2000)
     store = FaissStore.build(vectors, index_type)
     store.save(tmp_path / "faiss.index")
@@ -78,20 +78,18 @@ def test_bad_index_type_and_params_name_the_fix():
         FaissStore.build(_clustered(100), "Flat", "nprobe=4")
 
 
-def test_manifest_records_chosen_type_and_params(corpus_dir, tmp_path, fake_embedder, monkeypatch):
-    from rag.store.index import Index
+def test_manifest_records_chosen_type_and_params(corpus_dir, tmp_path, fake_embedder):
     from rag.ingest.indexing import update_index
+    from rag.store.index import Index
+    from rag.store.options import StoreOptions
 
-    monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
     small = tmp_path / "small"
     update_index([corpus_dir], small, embedder=fake_embedder)
     manifest = json.loads((Index.open(small).version_dir / "manifest.json").read_text())
     assert (manifest["faiss_index_type"], manifest["faiss_search_params"]) == ("Flat", "")
 
-    monkeypatch.setenv(INDEX_TYPE_ENV, "HNSW8,Flat efSearch=20")
     tuned = tmp_path / "tuned"
-    update_index([corpus_dir], tuned, embedder=fake_embedder)
-    monkeypatch.delenv(INDEX_TYPE_ENV)
+    update_index([corpus_dir], tuned, embedder=fake_embedder, store=StoreOptions(faiss_index="HNSW8,Flat efSearch=20"))
     index = Index.open(tuned)
     assert (index.manifest.faiss_index_type, index.manifest.faiss_search_params) == ("HNSW8,Flat", "efSearch=20")
     assert _hnsw(index.vectors.index).efSearch == 20
@@ -102,7 +100,7 @@ def test_cli_index_type_option(corpus_dir, tmp_path, tiny_st_model_dir, capsys, 
     from rag.app.cli import main
     from rag.store.index import Index
 
-    monkeypatch.delenv(INDEX_TYPE_ENV, raising=False)
+    monkeypatch.delenv("YUANWEN_FAISS_INDEX", raising=False)
     idx = tmp_path / "idx"
     args = ["index", str(corpus_dir), "--index", str(idx), "--embedder", str(tiny_st_model_dir),
             "--index-type", "HNSW16,Flat"]
@@ -110,4 +108,4 @@ def test_cli_index_type_option(corpus_dir, tmp_path, tiny_st_model_dir, capsys, 
     assert Index.open(idx).manifest.faiss_index_type == "HNSW16,Flat"
     import os
 
-    assert INDEX_TYPE_ENV not in os.environ  # the option does not leak into later runs
+    assert "YUANWEN_FAISS_INDEX" not in os.environ  # the option is a setting, not an environment change

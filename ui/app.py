@@ -85,36 +85,28 @@ class Backend:
 
     def index(self):
         """The live index, or None when nothing has been indexed yet."""
+        from rag.app.builder import open_index
         from rag.store.index import index_exists
-        from rag.app.runtime import open_index
 
         if not index_exists(Path(self.settings.index)):
             return None
-        return open_index(self.settings.index)
+        return open_index(self.settings)
 
     def documents(self) -> list:
         idx = self.index()
         return idx.documents() if idx is not None else []
 
     def retriever(self, mode: str) -> Retriever:
-        from rag.app.runtime import get_retriever, open_index
+        """The configured retriever (with its reranker) in the session's retrieval ``mode``."""
+        from rag.app.builder import make_retriever
 
-        if self.embedder is None:
-            return get_retriever(self.settings.index, mode=mode)
-        return Retriever(open_index(self.settings.index), self.embedder if mode != "bm25" else None, mode=mode)
+        return make_retriever(self.settings.with_overrides(retriever=mode or None), embedder=self.embedder)
 
     def generator(self, choice: str, model: str = ""):
         """The generator for a menu choice ("extractive", "auto" or "engine:model"); None → extractive."""
-        from rag.generation import load_generator
+        from rag.app.builder import make_generator
 
-        model = (model or "").strip()
-        if choice in ("", "extractive", "none"):
-            return None
-        if choice == "auto":
-            return load_generator("auto", model or self.settings.model or None)
-        engine, _, default_model = choice.partition(":")
-        opts = {"base_url": self.settings.openai_base_url} if engine == "openai" else {}
-        return load_generator(engine, model or default_model or None, **opts)
+        return make_generator(self.settings, choice or "extractive", model)
 
     def warm_up(self) -> None:
         """Load the index, embedder and default generator once, so the first question is quick."""
@@ -128,26 +120,25 @@ class Backend:
             logging.getLogger(__name__).warning("warm-up failed: %s", exc)
 
     def pipeline(self, k: int, mode: str, choice: str, model: str = ""):
-        from rag.answer.pipeline import Pipeline
+        from rag.app.builder import make_pipeline
 
-        return Pipeline(self.retriever(mode), self.generator(choice, model), k=int(k))
+        return make_pipeline(self.settings, retriever=self.retriever(mode), choice=choice or "extractive",
+                             model=model, k=int(k))
 
     def ingest(self, files: list[tuple[str, str]], progress=None):
         """Store uploaded (temp path, original name) pairs and index them; returns (stored names, IndexReport)."""
-        from rag.ingest.indexing import update_index
+        from rag.app.builder import index_files
 
         stored = [store_upload(path, name, self.uploads_dir) for path, name in files]
-        report = update_index(stored, self.settings.index, embedder=self.embedder,
-                              embedder_name=None if self.embedder is not None else (self.settings.embedder or None),
-                              progress=progress)
+        report = index_files(self.settings, stored, embedder=self.embedder, progress=progress)
         return [p.name for p in stored], report
 
     def remove(self, source: str) -> int:
         """Drop a document from the index; an uploaded copy is deleted too, so it does not come back."""
-        from rag.ingest.indexing import remove_documents
+        from rag.app.builder import remove_documents
 
         docs = [d for d in self.documents() if d.source == source]
-        n = remove_documents([source], self.settings.index)
+        n = remove_documents(self.settings, [source])
         for d in docs:
             path = Path(d.key)
             if path.parent == self.uploads_dir.resolve() and path.is_file() and not path.is_symlink():
@@ -258,7 +249,7 @@ def remove(backend: Backend, source: str | None) -> str:
 
 def reindex(backend: Backend, progress=gr.Progress()) -> str:
     """Read every indexed document again from its file (changed paragraphs are re-embedded)."""
-    from rag.ingest.indexing import update_index
+    from rag.app.builder import index_files
 
     paths = [d.key for d in backend.documents() if Path(d.key).is_file()]
     if not paths:
@@ -268,9 +259,7 @@ def reindex(backend: Backend, progress=gr.Progress()) -> str:
         progress((done, total) if total else None, desc=stage, unit="passages")
 
     try:
-        report = update_index(paths, backend.settings.index, embedder=backend.embedder,
-                              embedder_name=None if backend.embedder is not None else (backend.settings.embedder or None),
-                              progress=on_progress)
+        report = index_files(backend.settings, paths, embedder=backend.embedder, progress=on_progress)
     except Exception as exc:
         return render.error_markdown(*friendly_error(exc))
     return (f"Re-indexed {report.documents} documents: {report.embedded} passages embedded again "

@@ -6,7 +6,6 @@ Domain errors become one line on stderr (with the fix) and a non-zero exit; set
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import statistics
@@ -36,6 +35,7 @@ IndexOpt = Annotated[Optional[str], typer.Option("--index", help="index folder (
 RetrieverOpt = Annotated[Optional[str], typer.Option("--retriever", help="dense | bm25 | hybrid (default hybrid)")]
 RerankOpt = Annotated[Optional[str], typer.Option("--rerank", help="cross-encoder name or folder to rerank with (optional)")]
 GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", help="auto | extractive | llamacpp | transformers | openai")]
+KOpt = Annotated[Optional[int], typer.Option("-k", "--k", min=1, help="passages retrieved (default: k in yuanwen.toml, 5)")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="GGUF path, HF model name/folder, or the server's model name")]
 
 
@@ -43,16 +43,17 @@ KbOpt = Annotated[Optional[str], typer.Option("--kb", help="knowledge base (see 
 UserOpt = Annotated[str, typer.Option("--user", help="whose conversations (a --auth login; default: the local user)")]
 
 
-def _settings(kb: str | None = None, **overrides):
-    """Settings: defaults < yuanwen.toml < environment < the knowledge base's own < flags."""
+def _settings(kb: str | None = None, **flags):
+    """The settings of this command: defaults < yuanwen.toml < environment < the knowledge base's own < its
+    flags (None = not given). Loaded once here and handed to rag.app.builder."""
     from rag.app.knowledge_bases import settings_for
 
     s = load_settings()
     if kb:
-        if overrides.get("index"):
+        if flags.get("index"):
             raise YuanwenError("--kb and --index both name an index", "pass one of them")
         s = settings_for(s, kb)
-    return s.with_overrides(**overrides)
+    return s.with_overrides(**flags)
 
 
 def _store(index_dir: str | None = None):
@@ -61,21 +62,6 @@ def _store(index_dir: str | None = None):
     from rag.app.knowledge_bases import data_dir
 
     return ConversationStore.for_data_dir(data_dir(load_settings().with_overrides(index=index_dir)))
-
-
-@contextlib.contextmanager
-def _environ(**values):
-    """Set the given (non-None) environment variables for the duration of the block."""
-    saved = {k: os.environ.get(k) for k, v in values.items() if v}
-    os.environ.update({k: v for k, v in values.items() if v})
-    try:
-        yield
-    finally:
-        for k, old in saved.items():
-            if old is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = old
 
 
 def _print_json(data) -> None:
@@ -108,9 +94,9 @@ def index(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from rag.ingest.indexing import update_index
+    from rag.app.builder import index_files
 
-    s = _settings(kb, index=index_dir, embedder=embedder)
+    s = _settings(kb, index=index_dir, embedder=embedder, faiss_index=index_type, vector_store=vector_store)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         tasks: dict[str, int] = {}
@@ -121,10 +107,7 @@ def index(
             bar.update(tasks[stage], completed=done, total=total)
 
         max_bytes = None if max_mb is None else int(max_mb * 1024 * 1024)
-        # Read by rag.store.index when the new version is written.
-        with _environ(YUANWEN_FAISS_INDEX=index_type, YUANWEN_VECTOR_STORE=vector_store):
-            report = update_index(paths, s.index, embedder_name=s.embedder or None, rebuild=rebuild,
-                                  progress=progress, max_bytes=max_bytes)
+        report = index_files(s, paths, rebuild=rebuild, progress=progress, max_bytes=max_bytes)
     if as_json:
         _print_json(report.to_json())
         return
@@ -143,17 +126,17 @@ def search(
     question: Annotated[str, typer.Argument(help="the question")],
     index_dir: IndexOpt = None,
     kb: KbOpt = None,
-    k: Annotated[int, typer.Option("-k", "--k", help="passages to return")] = 5,
+    k: KOpt = None,
     retriever: RetrieverOpt = None,
     rerank: RerankOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ):
     """Retrieve the passages that best answer a question."""
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_retriever
 
-    s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank)
-    ret = get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None)
-    passages = ret.search(question, k=k)
+    s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank, k=k)
+    ret = make_retriever(s)
+    passages = ret.search(question, k=s.k)
     if as_json:
         translation = ret.translate(question)
         _print_json({"query": question, "translated_terms": translation.terms if translation else [],
@@ -172,9 +155,9 @@ def search(
 @app.command()
 def docs(index_dir: IndexOpt = None, kb: KbOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
     """List the indexed documents with their chunk counts."""
-    from rag.app.runtime import open_index
+    from rag.app.builder import open_index
 
-    idx = open_index(_settings(kb, index=index_dir).index)
+    idx = open_index(_settings(kb, index=index_dir))
     rows = [{"source": d.source, "title": d.title, "chunks": d.n_chunks, "path": d.key} for d in idx.documents()]
     if as_json:
         _print_json({"index": str(idx.directory), "embedder": idx.manifest.embedder, "documents": rows})
@@ -190,9 +173,9 @@ def docs(index_dir: IndexOpt = None, kb: KbOpt = None, as_json: Annotated[bool, 
 def remove(sources: Annotated[list[str], typer.Argument(help="document source names (see `yuanwen docs`)")],
            index_dir: IndexOpt = None, kb: KbOpt = None):
     """Remove documents from the index."""
-    from rag.ingest.indexing import remove_documents
+    from rag.app.builder import remove_documents
 
-    n = remove_documents(sources, _settings(kb, index=index_dir).index)
+    n = remove_documents(_settings(kb, index=index_dir), sources)
     out.print(f"removed {n} document(s)")
 
 
@@ -209,24 +192,26 @@ def eval_(
     rerank: RerankOpt = None,
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
-    k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved per question (≥ 10 for the metrics)")] = 10,
+    k: Annotated[Optional[int], typer.Option("-k", "--k", min=1, help="passages retrieved per question (at least 10, "
+                                              "for the metrics; default: k in yuanwen.toml, raised to 10)")] = None,
 ):
     """Run an eval set: retrieval metrics (hit@1/5/10, MRR@10) and, unless --retrieval-only, answer metrics."""
     from rag.answer.followup import rewrite_followup
     from rag.app.metrics import compute_metrics, load_questions
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_pipeline, make_retriever
 
-    s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank, generator=generator, model=model)
+    s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank, generator=generator, model=model, k=k)
+    k = max(s.k, 10)
     qs = load_questions(questions)
-    ret = get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None)
-    pipe = None if retrieval_only else _pipeline(ret, s, k=max(k, 10))
+    ret = make_retriever(s)
+    pipe = None if retrieval_only else make_pipeline(s, retriever=ret, k=k)
     results, latencies = [], []
     for q in qs:
         t0 = time.perf_counter()
         if pipe is None:
             # A follow-up is searched as the chat would search it: rewritten from the earlier questions.
             query = rewrite_followup(q.question, [{"role": "user", "content": h} for h in q.history])
-            passages = ret.search(query, k=max(k, 10))
+            passages = ret.search(query, k=k)
             row = {"qid": q.qid, "passages": [p.to_json() for p in passages[:10]],
                    "answer": None, "refused": None, "citations": None}
             if q.history:
@@ -274,15 +259,6 @@ def eval_(
               f"MRR@10 {m.get('mrr@10', 0):.3f}  median latency {m['median_latency_ms']} ms", markup=False)
 
 
-def _pipeline(retriever, s, k: int | None = None):
-    from rag.generation import load_generator
-    from rag.answer.pipeline import Pipeline
-
-    opts = {"base_url": s.openai_base_url} if s.generator == "openai" else {}
-    gen = None if s.generator == "extractive" else load_generator(s.generator, s.model or None, **opts)
-    return Pipeline(retriever, gen, k=k or s.k)
-
-
 # -- ask / chat ----------------------------------------------------------------------------
 @app.command()
 def ask(
@@ -293,15 +269,15 @@ def ask(
     model: ModelOpt = None,
     retriever: RetrieverOpt = None,
     rerank: RerankOpt = None,
-    k: Annotated[int, typer.Option("-k", "--k", help="passages retrieved")] = 5,
+    k: KOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="print exactly what was sent to the model")] = False,
 ):
     """Answer a question from the documents, with verified citations."""
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_pipeline
 
-    s = _settings(kb, index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank, k=k)
-    pipe = _pipeline(get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None), s)
+    pipe = make_pipeline(_settings(kb, index=index_dir, generator=generator, model=model, retriever=retriever,
+                                   rerank=rerank, k=k))
     if as_json:
         ans = pipe.ask(question)
         data = ans.to_json()
@@ -392,7 +368,7 @@ def chat(
 ):
     """Multi-turn chat in the terminal (empty line or Ctrl-D to quit); saved as a conversation."""
     from rag.app.knowledge_bases import DEFAULT_KB
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_pipeline
 
     store = _store(index_dir)
     conversation_id, history = None, []
@@ -408,7 +384,7 @@ def chat(
             out.print(f"你问 > {t.answer.question}", markup=False)
             out.print(t.answer.answer, markup=False)
     s = _settings(kb, index=index_dir, generator=generator, model=model, retriever=retriever, rerank=rerank)
-    pipe = _pipeline(get_retriever(s.index, mode=s.retriever, rerank=s.rerank or None), s)
+    pipe = make_pipeline(s)
     out.print("原文 yuanwen — ask about your documents (empty line to quit)")
     while True:
         try:

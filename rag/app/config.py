@@ -1,5 +1,8 @@
 """Settings in one place: defaults < ``yuanwen.toml`` < environment < command-line flags.
 
+Loaded once per process by the CLI or the UI (``load_settings``) and passed down explicitly: this is the only
+module that reads the ``YUANWEN_*`` settings from the environment.
+
 ``yuanwen.toml`` (in the working directory, or the file named by ``YUANWEN_CONFIG``)::
 
     index = ".yuanwen/index"
@@ -10,6 +13,10 @@
     generator = "auto"        # auto | extractive | llamacpp | transformers | openai
     model = ""                # GGUF path, HF name/folder, or the server's model name
     openai_base_url = "http://127.0.0.1:8080/v1"
+    vector_store = "faiss"    # faiss | milvus (a new index; an existing one keeps its own)
+    faiss_index = ""          # FAISS factory string [+ search parameters], e.g. "HNSW32,Flat efSearch=128"
+    milvus_uri = ""           # empty: Milvus Lite file beside the index; else a server, e.g. http://milvus:19530
+    milvus_token = ""         # better given as $YUANWEN_MILVUS_TOKEN than written in a file
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from rag.errors import YuanwenError
+from rag.store.options import StoreOptions
 
 DEFAULT_INDEX_DIR = ".yuanwen/index"
 
@@ -31,6 +39,11 @@ _ENV = {
     "generator": "YUANWEN_GENERATOR",
     "model": "YUANWEN_MODEL",
     "openai_base_url": "YUANWEN_OPENAI_BASE_URL",
+    "k": "YUANWEN_K",
+    "vector_store": "YUANWEN_VECTOR_STORE",
+    "faiss_index": "YUANWEN_FAISS_INDEX",
+    "milvus_uri": "YUANWEN_MILVUS_URI",
+    "milvus_token": "YUANWEN_MILVUS_TOKEN",
 }
 
 
@@ -44,12 +57,23 @@ class Settings:
     generator: str = "auto"
     model: str = ""
     openai_base_url: str = "http://127.0.0.1:8080/v1"
+    vector_store: str = ""  # empty: an existing index keeps its store, a new one uses faiss
+    faiss_index: str = ""  # empty: chosen by collection size (rag.store.vectorstore)
+    milvus_uri: str = ""
+    milvus_token: str = ""
 
     def with_overrides(self, **overrides) -> "Settings":
+        """These settings with the given values (None = keep): command-line flags go through here."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
+    @property
+    def store(self) -> StoreOptions:
+        return StoreOptions(vector_store=self.vector_store, faiss_index=self.faiss_index,
+                            milvus_uri=self.milvus_uri, milvus_token=self.milvus_token)
 
-def load_settings() -> Settings:
+
+def load_settings(**flags) -> Settings:
+    """Defaults < ``yuanwen.toml`` < ``YUANWEN_*`` environment < ``flags`` (None = not given)."""
     values: dict = {}
     path = Path(os.environ.get("YUANWEN_CONFIG", "yuanwen.toml"))
     if path.exists():
@@ -67,5 +91,8 @@ def load_settings() -> Settings:
         if os.environ.get(env):
             values[key] = os.environ[env]
     if "k" in values:
-        values["k"] = int(values["k"])
-    return Settings(**values)
+        try:
+            values["k"] = int(values["k"])
+        except (TypeError, ValueError):
+            raise YuanwenError(f"k must be a whole number, not {values['k']!r}", "set k = 5 (or any count ≥ 1)") from None
+    return Settings(**values).with_overrides(**flags)

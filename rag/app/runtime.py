@@ -1,8 +1,8 @@
 """What a process loads once and shares: the open index and the embedder.
 
-The CLI and every UI session go through here, so a model is loaded once per process and
-an index is reopened only when an indexer has published a new version (``CURRENT`` changed);
-searches that are under way keep the version they started with.
+The CLI and every UI session go through here (by way of ``rag.app.builder``), so a model is loaded
+once per process and an index is reopened only when an indexer has published a new version
+(``CURRENT`` changed); searches that are under way keep the version they started with.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import threading
 from pathlib import Path
 
 from rag.store.index import Index, current_version
-from rag.retrieve.retrieval import DEFAULT_MODE, Retriever
 
 _lock = threading.Lock()
 _open: dict[Path, Index] = {}
 
 
-def open_index(directory: str | Path, *, embedder: str | None = None) -> Index:
+def open_index(directory: str | Path, *, embedder: str | None = None, milvus_token: str = "") -> Index:
     """The live version of the index at ``directory`` (reopened after an update)."""
     directory = Path(directory).resolve()
     with _lock:
@@ -26,7 +25,7 @@ def open_index(directory: str | Path, *, embedder: str | None = None) -> Index:
             if embedder and embedder != cached.manifest.embedder:
                 return Index.open(directory, embedder=embedder)  # raises the mismatch error
             return cached
-        index = Index.open(directory, embedder=embedder)
+        index = Index.open(directory, embedder=embedder, milvus_token=milvus_token)
         _open[directory] = index
         return index
 
@@ -35,14 +34,3 @@ def get_embedder(name: str | None = None):
     from embeddings.loader import load_embedder
 
     return load_embedder(name or None)
-
-
-def get_retriever(directory: str | Path, *, mode: str = DEFAULT_MODE, embedder: str | None = None,
-                  rerank: str | None = None) -> Retriever:
-    """A retriever over the live index, with the embedder the index was built with
-    (and, when ``rerank`` names a cross-encoder, a reranking stage)."""
-    from rag.retrieve.rerank import Reranker
-
-    index = open_index(directory, embedder=embedder or None)
-    emb = get_embedder(index.manifest.embedder) if mode != "bm25" else None
-    return Retriever(index, emb, mode=mode, reranker=Reranker(rerank) if rerank else None)

@@ -10,7 +10,6 @@ previous index untouched.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,8 @@ from rag.ingest.chunking import (DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, DEFAU
 from rag.store.docstore import ChunkRecord, DocumentRecord
 from rag.ingest.documents import load_documents
 from rag.errors import CorruptIndexError, IndexMismatchError, YuanwenError
-from rag.store.index import VECTOR_STORE_ENV, Index, Manifest, index_exists, write_lock, write_version
+from rag.store.index import Index, Manifest, index_exists, write_lock, write_version
+from rag.store.options import StoreOptions
 from rag.schema import Document
 from rag.ingest.stages import recording, stage
 from rag.store.vector_versions import VectorChanges, assign_keys
@@ -96,19 +96,22 @@ def read_documents(paths: list[Path], *, skipped: list[tuple[str, str]] | None =
 
 def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=None, embedder_name: str | None = None,
                  rebuild: bool = False, progress: Progress | None = None,
-                 max_bytes: int | None = None) -> IndexReport:
-    """Add or refresh ``paths`` in the index at ``index_dir``; see the module docstring."""
+                 max_bytes: int | None = None, store: StoreOptions = StoreOptions()) -> IndexReport:
+    """Add or refresh ``paths`` in the index at ``index_dir``; see the module docstring.
+
+    ``embedder``: a loaded embedder, else one is loaded by ``embedder_name`` (else the index's own, else the
+    default); ``store``: vector store, FAISS type and Milvus address for the new version."""
     t0 = time.perf_counter()
     with recording() as seconds:
         report = _update_index(paths, index_dir, embedder=embedder, embedder_name=embedder_name, rebuild=rebuild,
-                               progress=progress, max_bytes=max_bytes)
+                               progress=progress, max_bytes=max_bytes, store=store)
     report.seconds = time.perf_counter() - t0
     report.stages = {name: round(s, 3) for name, s in seconds.items()}
     report.stages["other"] = round(max(0.0, report.seconds - sum(seconds.values())), 3)
     return report
 
 
-def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progress, max_bytes) -> IndexReport:
+def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progress, max_bytes, store) -> IndexReport:
     index_dir = Path(index_dir)
     paths = [Path(p) for p in paths]
     report = IndexReport(index_dir=str(index_dir))
@@ -117,7 +120,7 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
         if index_exists(index_dir) and not rebuild:
             try:
                 with stage("previous version"):
-                    old = Index.open(index_dir)
+                    old = Index.open(index_dir, milvus_token=store.milvus_token)
             except CorruptIndexError as exc:
                 raise CorruptIndexError(exc.message, "rerun with --rebuild to build it again from the files") from exc
         if old is not None and embedder_name and embedder_name != old.manifest.embedder:
@@ -126,10 +129,10 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
                 "rerun with --rebuild to re-embed everything with the new embedder",
             )
         if embedder is None:
-            from rag.app.runtime import get_embedder
+            from embeddings.loader import load_embedder
 
             with stage("model load"):
-                embedder = get_embedder(embedder_name or (old.manifest.embedder if old else None))
+                embedder = load_embedder(embedder_name or (old.manifest.embedder if old else None))
 
         docs = read_documents(paths, skipped=report.skipped, max_bytes=max_bytes, progress=progress)
         if not docs:
@@ -211,11 +214,11 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
         manifest = Manifest(embedder=embedder.name, dim=dim,
                             chunking={"target_chars": DEFAULT_TARGET_CHARS, "max_chars": DEFAULT_MAX_CHARS,
                                       "overlap_chars": DEFAULT_OVERLAP_CHARS, "title_in_embedding": True})
-        if old is not None and not os.environ.get(VECTOR_STORE_ENV):
+        if old is not None and not store.vector_store:
             manifest.vector_store = old.manifest.vector_store  # an index stays on the store it was built on
         if progress:
             progress("writing index", 0, 1)
-        write_version(index_dir, manifest, documents, chunks, changes, previous=old, stage=stage)
+        write_version(index_dir, manifest, documents, chunks, changes, previous=old, stage=stage, options=store)
         if progress:
             progress("writing index", 1, 1)
         if old is not None:
@@ -225,11 +228,11 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
     return report
 
 
-def remove_documents(sources: list[str], index_dir: str | Path) -> int:
+def remove_documents(sources: list[str], index_dir: str | Path, store: StoreOptions = StoreOptions()) -> int:
     """Drop documents (by source name or path) from the index; returns how many were removed."""
     index_dir = Path(index_dir)
     with write_lock(index_dir):
-        old = Index.open(index_dir)
+        old = Index.open(index_dir, milvus_token=store.milvus_token)
         wanted = set(sources)
         docs = old.documents()
         gone = {d.key for d in docs if d.source in wanted or d.key in wanted}
@@ -241,6 +244,7 @@ def remove_documents(sources: list[str], index_dir: str | Path) -> int:
         changes = VectorChanges(old.keys[keep], np.zeros(0, np.int64), np.zeros((0, old.manifest.dim), np.float32),
                                 dropped)
         write_version(index_dir, Manifest.from_json({**old.manifest.__dict__}),
-                      [d for d in docs if d.key not in gone], [chunks[i] for i in keep], changes, previous=old)
+                      [d for d in docs if d.key not in gone], [chunks[i] for i in keep], changes, previous=old,
+                      options=store)
         old.close()
     return len(gone)

@@ -40,13 +40,13 @@ from rag.store.docstore import ChunkRecord, DocStore, DocumentRecord, write_docs
 from rag.errors import CorruptIndexError, IndexMismatchError, YuanwenError
 from rag.schema import Chunk
 from rag.store.vector_versions import VectorChanges, prune_milvus, write_faiss, write_milvus
-from rag.store.vectorstore import FaissStore
+from rag.store.options import VECTOR_STORES, StoreOptions
+from rag.store.vectorstore import FaissStore, split_index_spec
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)  # 1: row = key, every vector in vectors.npy
 TOKENIZER = "jieba-search-v1"
 KEEP_OLD_VERSIONS = 1
-VECTOR_STORE_ENV = "YUANWEN_VECTOR_STORE"
 SCORE_SAMPLE = 2048  # vectors sampled to estimate a query's dense score distribution
 
 
@@ -58,7 +58,7 @@ class Manifest:
     metric: str = "inner_product"
     faiss_index_type: str = ""  # empty until written: chosen by collection size (rag.store.vectorstore)
     faiss_search_params: str = ""  # FAISS ParameterSpace string used at query time, e.g. "nprobe=64"
-    vector_store: str = ""  # "faiss" (default) or "milvus"; empty until written ($YUANWEN_VECTOR_STORE)
+    vector_store: str = ""  # "faiss" (default) or "milvus"; empty until written (StoreOptions.vector_store)
     tokenizer: str = TOKENIZER
     n_documents: int = 0
     n_chunks: int = 0
@@ -110,8 +110,9 @@ class Index:
         self._term_texts: list[str] | None = None
 
     @classmethod
-    def open(cls, directory: str | Path, *, embedder: str | None = None) -> "Index":
-        """Open the live version; ``embedder`` (a registry name) must match the one it was built with."""
+    def open(cls, directory: str | Path, *, embedder: str | None = None, milvus_token: str = "") -> "Index":
+        """Open the live version; ``embedder`` (a registry name) must match the one it was built with;
+        ``milvus_token`` opens a version whose vectors are on a Milvus server that needs one."""
         directory = Path(directory)
         if not directory.exists() or not index_exists(directory):
             raise YuanwenError(
@@ -143,7 +144,7 @@ class Index:
             if manifest.vector_store == "milvus":
                 from rag.store.milvus_store import MilvusStore
 
-                vectors = MilvusStore.load(version_dir / "milvus.json")
+                vectors = MilvusStore.load(version_dir / "milvus.json", milvus_token)
             else:
                 vectors = FaissStore.load(version_dir / "faiss.index", manifest.faiss_index_type or "Flat",
                                           manifest.faiss_search_params)
@@ -282,12 +283,14 @@ def score_sample_rows(n_rows: int) -> np.ndarray:
 
 def write_version(directory: Path, manifest: Manifest, documents: list[DocumentRecord],
                   chunks: list[ChunkRecord], vectors: np.ndarray | VectorChanges,
-                  previous: "Index | None" = None, stage=lambda name: contextlib.nullcontext()) -> Path:
+                  previous: "Index | None" = None, stage=lambda name: contextlib.nullcontext(),
+                  options: StoreOptions = StoreOptions()) -> Path:
     """Write a new version beside the live one, then make it live atomically.
 
     ``vectors`` is every row's vector (a full build) or the changes against ``previous``, the
     writer's own loaded copy of the live version (which may be modified: it is not reused).
-    ``stage(name)`` times each step (the ingest passes rag/ingest/stages.stage)."""
+    ``stage(name)`` times each step (the ingest passes rag/ingest/stages.stage).
+    The manifest's store and FAISS type win (an index keeps them); ``options`` fill what it leaves empty."""
     directory.mkdir(parents=True, exist_ok=True)
     # Sortable to the nanosecond, so pruning always keeps the newest versions.
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}-{uuid.uuid4().hex[:4]}"
@@ -306,15 +309,17 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         manifest.next_key = max(live.next_key if live is not None else 0,
                                 int(changes.keys.max()) + 1 if len(changes.keys) else 0,
                                 len(previous) if previous is not None else 0)
-        manifest.vector_store = manifest.vector_store or os.environ.get(VECTOR_STORE_ENV, "faiss")
-        if manifest.vector_store not in ("faiss", "milvus"):
-            raise YuanwenError(f"unknown vector store '{manifest.vector_store}'", "choose faiss or milvus")
+        manifest.vector_store = manifest.vector_store or options.vector_store or "faiss"
+        if manifest.vector_store not in VECTOR_STORES:
+            raise YuanwenError(f"unknown vector store '{manifest.vector_store}'", f"choose {' or '.join(VECTOR_STORES)}")
+        if manifest.vector_store == "faiss" and not manifest.faiss_index_type and options.faiss_index:
+            manifest.faiss_index_type, manifest.faiss_search_params = split_index_spec(options.faiss_index)
         # The sample is read before a FAISS update modifies the previous store in place.
         sample = changes.vectors(changes.keys[score_sample_rows(len(chunks))],
                                  previous.vectors if previous is not None else None)
         with stage("vector index"):
             if manifest.vector_store == "milvus":
-                write_milvus(tmp, directory, manifest, changes, previous)
+                write_milvus(tmp, directory, manifest, changes, previous, options)
             else:
                 write_faiss(tmp, manifest, changes, previous)
         with stage("docstore"):
@@ -339,7 +344,7 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     with stage("publish"):
-        _prune(directory, keep=final)
+        _prune(directory, keep=final, milvus_token=options.milvus_token)
     return final
 
 
@@ -356,13 +361,13 @@ def _write_collection_terms(directory: Path, version_dir: Path, chunks: list[Chu
     build_collection_terms(_term_texts(chunks), previous).save(version_dir)
 
 
-def _prune(directory: Path, keep: Path) -> None:
+def _prune(directory: Path, keep: Path, milvus_token: str = "") -> None:
     """Remove old versions and leftovers of killed writers, keeping the newest few; Milvus
     collections and rows that no kept version reads go with them."""
     versions = sorted(p for p in directory.glob("v-*") if p.is_dir() and p != keep)
     cut = max(0, len(versions) - KEEP_OLD_VERSIONS)
     dropped = versions[:cut] + [p for p in directory.glob(".tmp-v-*") if p.is_dir()]
-    prune_milvus(dropped, [keep, *versions[cut:]])
+    prune_milvus(dropped, [keep, *versions[cut:]], milvus_token)
     for old in dropped:
         shutil.rmtree(old, ignore_errors=True)
     for junk in directory.glob(".CURRENT-*"):

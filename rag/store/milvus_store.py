@@ -17,7 +17,6 @@ generation, rows); chunk metadata and BM25 stay in the version folder (docs/scal
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from pathlib import Path
@@ -26,8 +25,6 @@ import numpy as np
 
 from rag.errors import YuanwenError
 
-URI_ENV = "YUANWEN_MILVUS_URI"
-TOKEN_ENV = "YUANWEN_MILVUS_TOKEN"
 INSERT_BATCH = 5_000
 FETCH_BATCH = 1_000  # ids per query when reading vectors back
 ALIVE = 2**62  # gen_to of a row no version has removed
@@ -39,8 +36,8 @@ _lock = threading.Lock()
 
 
 def default_uri(index_dir: Path) -> str:
-    """$YUANWEN_MILVUS_URI, else a Milvus Lite file beside the index versions."""
-    return os.environ.get(URI_ENV) or str(Path(index_dir).resolve() / "milvus.db")
+    """A Milvus Lite file beside the index versions (when no ``milvus_uri`` is configured)."""
+    return str(Path(index_dir).resolve() / "milvus.db")
 
 
 def client(uri: str, token: str = ""):
@@ -57,7 +54,7 @@ def client(uri: str, token: str = ""):
                 _clients[key] = MilvusClient(uri, token=token) if token else MilvusClient(uri)
             except Exception as exc:
                 raise YuanwenError(f"cannot reach Milvus at {uri} ({type(exc).__name__}: {exc})",
-                                   "start Milvus or fix YUANWEN_MILVUS_URI / YUANWEN_MILVUS_TOKEN") from exc
+                                   "start Milvus or fix the milvus_uri / milvus_token settings ($YUANWEN_MILVUS_URI / $YUANWEN_MILVUS_TOKEN)") from exc
         return _clients[key]
 
 
@@ -157,14 +154,13 @@ class MilvusStore:
         client(self.uri, self.token).delete(self.collection, filter=f"gen_to <= {int(oldest_kept)}")
 
     def save(self, path: Path) -> None:
-        """Write the pointer file (the token is not stored: it comes from the environment)."""
+        """Write the pointer file (the token is not stored: it comes from the settings)."""
         path.write_text(json.dumps({"uri": self.uri, "collection": self.collection, "dim": self.dim,
                                     "count": self._count, "generation": self.generation}))
 
     @classmethod
-    def load(cls, path: Path) -> "MilvusStore":
+    def load(cls, path: Path, token: str = "") -> "MilvusStore":
         meta = json.loads(path.read_text())
-        token = os.environ.get(TOKEN_ENV, "")
         c = client(meta["uri"], token)
         if not c.has_collection(meta["collection"]):
             raise YuanwenError(f"Milvus collection {meta['collection']} is missing at {meta['uri']}",
@@ -174,10 +170,10 @@ class MilvusStore:
                    meta.get("generation"))
 
     @staticmethod
-    def drop(uri: str, collection: str) -> None:
+    def drop(uri: str, collection: str, token: str = "") -> None:
         """Drop a collection no kept version points to (best effort)."""
         try:
-            client(uri, os.environ.get(TOKEN_ENV, "")).drop_collection(collection)
+            client(uri, token).drop_collection(collection)
         except Exception:
             pass
 

@@ -10,12 +10,12 @@ first build, ``--rebuild`` or another server writes a new collection.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rag.store.options import StoreOptions
 from rag.store.vectorstore import FaissStore, choose_index_type
 
 
@@ -87,17 +87,19 @@ def write_faiss(folder: Path, manifest, changes: VectorChanges, previous) -> Fai
     return store
 
 
-def write_milvus(folder: Path, directory: Path, manifest, changes: VectorChanges, previous):
-    """``milvus.json`` of the new version, its rows written into the live collection when it can be."""
-    from rag.store.milvus_store import TOKEN_ENV, MilvusStore, collection_name, default_uri
+def write_milvus(folder: Path, directory: Path, manifest, changes: VectorChanges, previous,
+                 options: StoreOptions = StoreOptions()):
+    """``milvus.json`` of the new version, its rows written into the live collection when it can be
+    (on ``options.milvus_uri``, else where the previous version is, else a Milvus Lite file beside the index)."""
+    from rag.store.milvus_store import MilvusStore, collection_name, default_uri
 
-    uri = default_uri(directory)
     old = previous.vectors if previous is not None and isinstance(previous.vectors, MilvusStore) else None
+    uri = options.milvus_uri or (old.uri if old is not None else default_uri(directory))  # an index stays where it is
     if old is not None and old.generation is not None and old.uri == uri:
         base, added, added_vectors, removed = old, changes.added_keys, changes.added_vectors, changes.removed_keys
     else:
         base = MilvusStore.create(uri=uri, collection=collection_name(folder.name.removeprefix(".tmp-")),
-                                  dim=manifest.dim, token=os.environ.get(TOKEN_ENV, ""))
+                                  dim=manifest.dim, token=options.milvus_token)
         base.save(folder / "milvus.json")  # written first: a killed build's collection is found and dropped
         added, removed = changes.keys, np.zeros(0, dtype=np.int64)
         added_vectors = changes.vectors(changes.keys, previous.vectors if previous is not None else None)
@@ -107,7 +109,7 @@ def write_milvus(folder: Path, directory: Path, manifest, changes: VectorChanges
     return store
 
 
-def prune_milvus(dropped: list[Path], remaining: list[Path]) -> None:
+def prune_milvus(dropped: list[Path], remaining: list[Path], token: str = "") -> None:
     """Drop the collections only ``dropped`` versions point to; in collections still in use, delete
     the rows none of the ``remaining`` versions reads."""
     from rag.store.milvus_store import MilvusStore, read_pointer
@@ -122,10 +124,10 @@ def prune_milvus(dropped: list[Path], remaining: list[Path]) -> None:
     for version in dropped:
         meta = read_pointer(version / "milvus.json")
         if meta is not None and (meta["uri"], meta["collection"]) not in kept:
-            MilvusStore.drop(meta["uri"], meta["collection"])
+            MilvusStore.drop(meta["uri"], meta["collection"], token)
     if any(read_pointer(v / "milvus.json") for v in dropped):
         for (uri, collection), oldest in kept.items():
             try:
-                MilvusStore(uri, os.environ.get("YUANWEN_MILVUS_TOKEN", ""), collection, 0, 0, oldest).prune(oldest)
+                MilvusStore(uri, token, collection, 0, 0, oldest).prune(oldest)
             except Exception:  # best effort: the next update prunes again
                 pass

@@ -11,7 +11,7 @@ recorded in the manifest with its search parameters:
   nlist/16 lists per query): a quarter of the memory of exact search, trained in under two minutes at 1M rows on
   two cores, and p95 ≤ 20 ms with recall@10 ≥ 0.95 against exact search at 1M rows (docs/benchmarks.md).
 
-Override with ``$YUANWEN_FAISS_INDEX`` (or ``yuanwen index --index-type``): a FAISS factory string such as
+Override with the ``faiss_index`` setting (``yuanwen index --index-type``, ``$YUANWEN_FAISS_INDEX``): a FAISS factory string such as
 ``Flat``, ``HNSW32,Flat`` or ``IVF4096,SQ8``, optionally followed by search parameters after a space in FAISS
 ParameterSpace syntax (``"IVF4096,SQ8 nprobe=128"``, ``"HNSW32,Flat efSearch=128"``). Saved with
 ``faiss.write_index`` — no pickle.
@@ -20,7 +20,7 @@ ParameterSpace syntax (``"IVF4096,SQ8 nprobe=128"``, ``"HNSW32,Flat efSearch=128
 from __future__ import annotations
 
 import math
-import os
+import os  # cpu_count only: settings come from rag.store.options
 import threading
 from pathlib import Path
 
@@ -31,7 +31,6 @@ from rag.errors import YuanwenError
 # Exact search of 384-d vectors takes ~20 ms per query at 100k rows on a busy 2-core machine (docs/benchmarks.md);
 # up to here it stays well inside a 20 ms p95.
 EXACT_MAX_ROWS = 50_000
-INDEX_TYPE_ENV = "YUANWEN_FAISS_INDEX"
 IVF_TRAIN_POINTS_PER_LIST = 50  # k-means sample per list: stable centroids, and training time flat in n
 IVF_TRAIN_ITERATIONS = 10
 HNSW_MIN_EF_SEARCH = 64
@@ -39,10 +38,7 @@ SQ_MIN_COSINE = 0.95  # an in-place SQ8 add must keep vectors this close to them
 
 
 def choose_index_type(n_rows: int) -> str:
-    """FAISS factory string for a collection of ``n_rows`` vectors (``$YUANWEN_FAISS_INDEX`` wins)."""
-    configured = os.environ.get(INDEX_TYPE_ENV, "").strip()
-    if configured:
-        return split_index_spec(configured)[0]
+    """FAISS factory string for a collection of ``n_rows`` vectors (when the settings name none)."""
     if n_rows <= EXACT_MAX_ROWS:
         return "Flat"
     return f"IVF{ivf_lists(n_rows)},SQ8"
@@ -54,10 +50,7 @@ def ivf_lists(n_rows: int) -> int:
 
 
 def default_search_params(index_type: str) -> str:
-    """ParameterSpace string used at query time when the manifest records none."""
-    configured = os.environ.get(INDEX_TYPE_ENV, "").strip()
-    if configured and split_index_spec(configured)[0] == index_type and split_index_spec(configured)[1]:
-        return split_index_spec(configured)[1]
+    """ParameterSpace string used at query time when neither the setting nor the manifest gives one."""
     if index_type.startswith("IVF"):
         nlist = int(index_type[3:].split(",")[0].split("_")[0])
         # 1/16 of the lists, at least 16: recall@10 0.97 and p95 17 ms at 1M rows with 4096 lists; 1/32 gave
@@ -96,8 +89,8 @@ class FaissStore:
         except RuntimeError as exc:
             raise YuanwenError(
                 f"FAISS cannot build index type {index_type!r}: {str(exc).strip().splitlines()[-1]}",
-                f"use a FAISS factory string such as Flat, HNSW32,Flat or IVF1024,SQ8 (${INDEX_TYPE_ENV} / "
-                "--index-type), or unset it to choose by collection size",
+                "use a FAISS factory string such as Flat, HNSW32,Flat or IVF1024,SQ8 (--index-type, "
+                "$YUANWEN_FAISS_INDEX or faiss_index in yuanwen.toml), or unset it to choose by collection size",
             ) from exc
         if not index.is_trained:
             if index_type.startswith("IVF"):
