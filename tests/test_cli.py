@@ -74,6 +74,49 @@ def test_eval_retrieval_only_out_format(indexed, tmp_path, capsys):
     assert answered and all({"n", "source", "text"} <= set(c) for r in answered for c in r["citations"])
 
 
+
+def test_eval_reports_bad_lines_and_scores_the_rest(indexed, tmp_path, capsys):
+    good = [
+        {"qid": "q1", "question": "乡镇干部周转房有多少套?", "answerable": True, "evidence": ["2629套"],
+         "answer_keywords": ["2629"]},
+        {"qid": "q2", "question": "鹰峰社区常驻人口多少?", "answerable": True, "evidence": ["2.7万人"],
+         "answer_keywords": ["2.7万"]},
+    ]
+    lines = [json.dumps(good[0], ensure_ascii=False),
+             json.dumps({"qid": "empty", "question": "  ", "answerable": True, "evidence": ["x"]}),
+             '{"qid": "broken", "question": "鹰峰社区',  # malformed JSON
+             json.dumps(good[1], ensure_ascii=False)]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("\n".join(lines), encoding="utf-8")
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in good), encoding="utf-8")
+    out = tmp_path / "res.jsonl"
+    for args in (["--retrieval-only"], ["--generator", "extractive"]):
+        assert main(["eval", str(clean), "--index", str(indexed), *args, "--json"]) == 0
+        expected = json.loads(capsys.readouterr().out)
+        assert main(["eval", str(qfile), "--index", str(indexed), *args, "--out", str(out), "--json"]) == 0
+        captured = capsys.readouterr()
+        metrics = json.loads(captured.out)
+        assert metrics["questions"] == 2 and metrics["bad_lines"] == 2
+        assert [(b["line"], b["qid"]) for b in metrics["bad_line_errors"]] == [(2, "empty"), (3, None)]
+        assert "empty question" in metrics["bad_line_errors"][0]["error"]
+        assert "JSON" in metrics["bad_line_errors"][1]["error"]
+        scored = {k: v for k, v in metrics.items() if k not in ("bad_lines", "bad_line_errors", "median_latency_ms")}
+        assert scored == {k: v for k, v in expected.items() if k not in ("bad_lines", "median_latency_ms")}
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [r["qid"] for r in rows] == ["q1", "q2", "empty", "line 3"]
+        for r in rows[2:]:
+            assert r["error"] and r["answer"] is None and r["passages"] == [] and r["citations"] is None
+        assert "qid" in rows[0] and "error" not in rows[0]
+        assert f"{qfile}:2 (qid empty): empty question" in captured.err
+
+    assert main(["eval", str(qfile), "--index", str(indexed), "--retrieval-only"]) == 0
+    assert "2 bad lines skipped" in capsys.readouterr().out
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text(lines[1] + "\n" + lines[2], encoding="utf-8")
+    assert main(["eval", str(only_bad), "--index", str(indexed), "--retrieval-only"]) == 1
+    assert "no questions that can be asked" in capsys.readouterr().err
+
 def test_ask_json(indexed, capsys):
     assert main(["ask", "乡镇干部周转房建了多少套?", "--index", str(indexed), "--generator", "extractive",
                  "--json"]) == 0

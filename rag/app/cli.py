@@ -202,7 +202,8 @@ def eval_(
 
     s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank, generator=generator, model=model, k=k)
     k = max(s.k, 10)
-    qs = load_questions(questions)
+    bad: list = []
+    qs = load_questions(questions, bad)
     ret = make_retriever(s)
     pipe = None if retrieval_only else make_pipeline(s, retriever=ret, k=k)
     results, latencies = [], []
@@ -237,6 +238,12 @@ def eval_(
         results.append(row)
     m = compute_metrics(qs, results)
     m["median_latency_ms"] = round(statistics.median(latencies) * 1e3, 1)
+    # Lines that could not be asked are reported and left out of every metric above.
+    m["bad_lines"] = len(bad)
+    if bad:
+        m["bad_line_errors"] = [b.to_json() for b in bad]
+        results += [{"qid": b.qid if b.qid is not None else f"line {b.line}", "passages": [], "answer": None,
+                     "refused": None, "citations": None, "error": b.error, "line": b.line} for b in bad]
     m["retriever"] = s.retriever
     if pipe is not None:
         m["generator"] = results[0].get("generator") if results else None
@@ -245,10 +252,13 @@ def eval_(
         with open(out_path, "w", encoding="utf-8") as fh:
             for r in results:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    for b in bad:
+        err.print(f"skipped {questions}:{b.line}{f' (qid {b.qid})' if b.qid else ''}: {b.error}", markup=False)
     if as_json:
         _print_json(m)
         return
-    out.print(f"{questions}: {m['questions']} questions ({m['answerable']} answerable), retriever {s.retriever}"
+    out.print(f"{questions}: {m['questions']} questions ({m['answerable']} answerable"
+              f"{f', {len(bad)} bad lines skipped' if bad else ''}), retriever {s.retriever}"
               + (f", generator {m.get('generator')}" if pipe is not None else ""), markup=False)
     answer_keys = ["answer_keyword_accuracy", "citation_precision", "refusal_accuracy", "false_refusal_rate",
                    "median_answer_chars"]

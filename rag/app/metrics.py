@@ -37,7 +37,48 @@ class EvalQuestion:
     history: list[str] = field(default_factory=list)
 
 
-def load_questions(path: str | Path) -> list[EvalQuestion]:
+@dataclass(frozen=True)
+class BadLine:
+    """A line of an eval file that cannot be asked: reported, not scored."""
+
+    line: int
+    qid: str | None
+    error: str
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "qid": self.qid, "error": self.error}
+
+
+def parse_question(line: str) -> EvalQuestion:
+    """One eval line → a question; ValueError says what is wrong with it."""
+    try:
+        d = json.loads(line)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+    if not isinstance(d, dict):
+        raise ValueError("not a JSON object")
+    missing = [key for key in ("qid", "question") if key not in d]
+    if missing:
+        raise ValueError(f"no {' and no '.join(missing)}")
+    if not isinstance(d["question"], str) or not d["question"].strip():
+        raise ValueError("empty question")
+    try:
+        return EvalQuestion(
+            qid=str(d["qid"]),
+            question=d["question"],
+            answerable=bool(d.get("answerable", True)),
+            evidence=list(d.get("evidence") or []),
+            source=d.get("source"),
+            answer_keywords=list(d.get("answer_keywords") or []),
+            history=[str(h) for h in (d.get("history") or [])],
+        )
+    except TypeError as exc:
+        raise ValueError(f"a field has the wrong type ({exc})") from None
+
+
+def load_questions(path: str | Path, bad: list[BadLine] | None = None) -> list[EvalQuestion]:
+    """The questions of an eval file. A line that cannot be asked (malformed JSON, no qid or question, an empty
+    question) is an error naming its line — or, when ``bad`` is given, is appended there and skipped."""
     path = Path(path)
     if not path.exists():
         raise YuanwenError(f"no eval file at {path}", "pass a JSON Lines file in the format of shared/eval/README.md")
@@ -47,31 +88,40 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
-            if d.get("todo"):  # a line exported from a 👎 that a person has not completed yet
+            if _is_todo(line):  # a line exported from a 👎 that a person has not completed yet
                 skipped += 1
                 continue
-            out.append(
-                EvalQuestion(
-                    qid=str(d["qid"]),
-                    question=d["question"],
-                    answerable=bool(d.get("answerable", True)),
-                    evidence=list(d.get("evidence") or []),
-                    source=d.get("source"),
-                    answer_keywords=list(d.get("answer_keywords") or []),
-                    history=[str(h) for h in (d.get("history") or [])],
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise YuanwenError(
-                f"{path}:{lineno}: not a valid eval line ({exc})", "each line needs at least qid and question"
-            ) from exc
+            out.append(parse_question(line))
+        except ValueError as exc:
+            if bad is None:
+                raise YuanwenError(f"{path}:{lineno}: not a valid eval line ({exc})",
+                                   "each line needs at least qid and a non-empty question") from None
+            bad.append(BadLine(lineno, _qid_of(line), str(exc)))
     if not out:
-        raise YuanwenError(f"{path} holds no questions" + (f" ({skipped} still marked todo)" if skipped else ""),
-                           "add one JSON object per line" + (", or complete the todo lines" if skipped else ""))
+        first = f" (line {bad[0].line}: {bad[0].error})" if bad else ""
+        todo = f" ({skipped} still marked todo)" if skipped else ""
+        raise YuanwenError(f"{path} holds no questions that can be asked{first}{todo}",
+                           "add one JSON object per line with qid and question"
+                           + (", or complete the todo lines" if skipped else ""))
     if skipped:
         log.warning("%s: skipped %d line(s) still marked todo", path, skipped)
     return out
+
+
+def _is_todo(line: str) -> bool:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(d, dict) and bool(d.get("todo"))
+
+
+def _qid_of(line: str) -> str | None:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        return None
+    return str(d["qid"]) if isinstance(d, dict) and d.get("qid") is not None else None
 
 
 def squash(text: str) -> str:
