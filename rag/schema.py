@@ -7,7 +7,7 @@ stage can be tested alone with hand-made records.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,11 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a document; ``doc_text[start:end] == text``."""
+    """A passage of a document; ``doc_text[start:end] == text``.
+
+    ``source`` is the file name relative to its indexed folder (what users read, unique only per folder);
+    ``doc_key`` names the document uniquely within the index (its absolute path; empty for hand-made chunks).
+    """
 
     id: str
     source: str
@@ -58,6 +62,7 @@ class Chunk:
     page: int | None = None  # 1-based page (or slide) of a paged format
     location: str = ""  # "p. 3", "slide 2", "sheet 收入": where a reader finds it in the file
     ocr: bool = False  # read from a page image by OCR
+    doc_key: str = ""
 
 
 @dataclass
@@ -88,6 +93,8 @@ class Passage:
             "page": c.page,
             "location": c.location,
             "ocr": c.ocr,
+            # not "path": a Gradio client takes a dict with a "path" for a file to download
+            **({"doc_key": c.doc_key} if c.doc_key else {}),
         }
 
 
@@ -96,7 +103,8 @@ class Citation:
     """A verified pointer from answer marker ``[n]`` to a span of passage ``n``.
 
     ``start``/``end`` are offsets in the cleaned document text, so a UI can
-    highlight ``doc_text[start:end]``; ``text`` is that supporting span.
+    highlight ``doc_text[start:end]``; ``text`` is that supporting span; ``passage`` is the
+    retrieved passage that holds it and ``doc_key`` its document (see ``Chunk``).
     """
 
     n: int
@@ -106,9 +114,27 @@ class Citation:
     end: int
     page: int | None = None
     location: str = ""
+    doc_key: str = ""
+    passage: Passage | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, n: int, passage: Passage, a: int, b: int) -> "Citation":
+        """Marker ``n`` citing ``passage.text[a:b]``."""
+        c = passage.chunk
+        return cls(n=n, source=c.source, text=c.text[a:b], start=c.start + a, end=c.start + b, page=c.page,
+                   location=c.location, doc_key=c.doc_key, passage=passage)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Citation":
+        return cls(n=data["n"], source=data["source"], text=data["text"], start=data["start"], end=data["end"],
+                   page=data.get("page"), location=data.get("location", ""), doc_key=data.get("doc_key", ""))
 
     def to_json(self) -> dict:
-        return asdict(self)
+        out = {"n": self.n, "source": self.source, "text": self.text, "start": self.start, "end": self.end,
+               "page": self.page, "location": self.location}
+        if self.doc_key:
+            out["doc_key"] = self.doc_key
+        return out
 
 
 @dataclass
@@ -127,10 +153,14 @@ class Answer:
     details: dict = field(default_factory=dict)
 
     def cited_passage(self, citation: Citation) -> Passage | None:
-        """The retrieved passage whose span holds the citation's span (both use document offsets)."""
+        """The passage the citation quotes: the one it holds, else (a citation read back from JSON) the retrieved
+        passage of the same document whose span holds the citation's span (both use document offsets)."""
+        if citation.passage is not None:
+            return citation.passage
         for p in self.passages:
             c = p.chunk
-            if c.source == citation.source and c.start <= citation.start and citation.end <= c.end:
+            same_document = c.doc_key == citation.doc_key if citation.doc_key else c.source == citation.source
+            if same_document and c.start <= citation.start and citation.end <= c.end:
                 return p
         return None
 

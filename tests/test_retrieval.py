@@ -30,8 +30,9 @@ def test_scores_and_details(index, fake_embedder):
     assert [p.score for p in top] == sorted((p.score for p in top), reverse=True)
     assert "bm25_rank" in top[0].details and "dense_rank" in top[0].details
     js = top[0].to_json()
-    assert set(js) == {"source", "title", "text", "score", "start", "end", "page", "location", "ocr"}
+    assert set(js) == {"source", "title", "text", "score", "start", "end", "page", "location", "ocr", "doc_key"}
     assert js["page"] is None and js["location"] == "" and js["ocr"] is False  # a .txt has no pages
+    assert js["doc_key"] == top[0].chunk.doc_key and js["doc_key"].endswith(js["source"])
 
 
 def test_traditional_query_finds_simplified_text(index, fake_embedder):

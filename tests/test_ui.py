@@ -77,7 +77,7 @@ def test_answer_markdown_links_markers_to_source_cards_and_names_the_generator()
 def test_query_and_debug_show_rewritten_query_terms_and_escaped_prompt():
     ans = _evil_answer()
     ans.question = "它呢？"
-    ans.details = {"query_terms": ["<长城>"]}
+    ans.details = {"translated_terms": ["<长城>"]}
     ans.prompt = [{"role": "system", "content": "<script>x</script>"}]
     info = render.query_html(ans)
     assert "q &lt;script&gt;" in info and "&lt;长城&gt;" in info and "extractive" in info
@@ -86,7 +86,8 @@ def test_query_and_debug_show_rewritten_query_terms_and_escaped_prompt():
 
 
 def test_documents_table_escapes_names_and_titles():
-    doc = types.SimpleNamespace(source="<script>.txt", title="<img onerror=x>", n_chunks=3)
+    doc = types.SimpleNamespace(key="/d/<script>.txt", root="/d", source="<script>.txt", title="<img onerror=x>",
+                                n_chunks=3)
     html = render.documents_html([doc])
     assert "&lt;script&gt;.txt" in html and "&lt;img onerror=x&gt;" in html and "<script" not in html
 
@@ -205,8 +206,9 @@ def test_corpus_view_offers_examples_from_the_documents(ui_backend):
     assert empty["visible"] is False
     questions = [s[0] for s in examples.raw_samples]
     assert "浈江区共投资多少万元建设完善人才公寓？" in questions
+    keys = {d.source: d.key for d in ui_backend.documents()}
     assert "a.txt" in docs_html and sorted(dropdown.choices) == sorted(
-        [(s, s) for s in ("a.txt", "b.txt", "sub/c.md")])
+        [(s, keys[s]) for s in ("a.txt", "b.txt", "sub/c.md")])
 
 
 def test_example_questions_ask_for_a_number_the_text_holds():

@@ -27,6 +27,7 @@ from rag.app.conversations import ConversationStore
 from rag.app.knowledge_bases import DEFAULT_KB, create_kb, data_dir, get_kb, list_kbs
 from rag.retrieve.retrieval import MODES, Retriever
 from rag.schema import Answer
+from rag.store.docstore import document_labels
 from ui import render, sidebar
 from ui.examples import example_questions
 from ui.uploads import store_upload, uploads_dir_for
@@ -133,12 +134,14 @@ class Backend:
         report = index_files(self.settings, stored, embedder=self.embedder, progress=progress)
         return [p.name for p in stored], report
 
-    def remove(self, source: str) -> int:
-        """Drop a document from the index; an uploaded copy is deleted too, so it does not come back."""
+    def remove(self, name: str) -> int:
+        """Drop a document (by key, or by a source name only one document has) from the index; an uploaded
+        copy is deleted too, so it does not come back."""
         from rag.app.builder import remove_documents
 
-        docs = [d for d in self.documents() if d.source == source]
-        n = remove_documents(self.settings, [source])
+        listed = self.documents()
+        docs = [d for d in listed if d.key == name] or [d for d in listed if d.source == name]
+        n = remove_documents(self.settings, [name])  # an ambiguous source name is an error naming the paths
         for d in docs:
             path = Path(d.key)
             if path.parent == self.uploads_dir.resolve() and path.is_file() and not path.is_symlink():
@@ -206,11 +209,11 @@ def corpus_view(backend: Backend):
         return (gr.update(visible=True, value=render.EMPTY_STATE_HTML.replace(
                     "No documents are indexed yet.", render.esc(exc.message))),
                 gr.Dataset(samples=[]), render.documents_html([]), gr.Dropdown(choices=[], value=None))
-    sources = [d.source for d in docs]
+    labels = document_labels(docs)
     return (gr.update(visible=not docs, value=render.EMPTY_STATE_HTML),
             gr.Dataset(samples=[[q] for q in example_questions(docs)]),
             render.documents_html(docs),
-            gr.Dropdown(choices=sources, value=None))
+            gr.Dropdown(choices=[(labels[d.key], d.key) for d in docs], value=None))
 
 
 def upload(backend: Backend, files, progress=gr.Progress()) -> str:
@@ -237,14 +240,16 @@ def upload(backend: Backend, files, progress=gr.Progress()) -> str:
             f"({report.seconds:.1f} s).{skipped}")
 
 
-def remove(backend: Backend, source: str | None) -> str:
-    if not source:
+def remove(backend: Backend, name: str | None) -> str:
+    """Remove the document chosen in the menu (its key); returns a status line (markdown)."""
+    if not name:
         return "Choose a document to remove."
     try:
-        backend.remove(source)
+        label = document_labels(backend.documents()).get(name, name)
+        backend.remove(name)
     except Exception as exc:
         return render.error_markdown(*friendly_error(exc))
-    return f"Removed {render.esc(source)}."
+    return f"Removed {render.esc(label)}."
 
 
 def reindex(backend: Backend, progress=gr.Progress()) -> str:

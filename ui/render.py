@@ -13,6 +13,7 @@ import re
 from rag.answer.citations import MARKER
 from rag.answer.refusal import describe_refusal
 from rag.schema import Answer, Passage
+from rag.store.docstore import document_labels
 
 CLOSEST_PASSAGES = 3  # shown with a refusal
 SNIPPET_CHARS = 160  # of the passages retrieved but not cited
@@ -48,7 +49,7 @@ def where_html(chunk) -> str:
 def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str = "", extra_class: str = "") -> str:
     if passage is not None:
         c = passage.chunk
-        head = (f'<span class="yw-file">{esc(c.source)}</span>' + where_html(c)
+        head = (f'<span class="yw-file" title="{esc(c.doc_key or c.source)}">{esc(c.source)}</span>' + where_html(c)
                 + (f' · <span class="yw-title">{esc(c.title)}</span>' if c.title else "")
                 + f' · <span class="yw-pos">¶{c.paragraph + 1}, chars {c.start}–{c.end}</span>')
     else:
@@ -108,7 +109,7 @@ def query_html(answer: Answer | None) -> str:
     lines = []
     if answer.query and answer.query != answer.question:
         lines.append(f'Searched for: <span class="yw-query">{esc(answer.query)}</span>')
-    terms = answer.details.get("query_terms") or answer.details.get("translated_terms")
+    terms = answer.details.get("translated_terms")
     if terms:
         lines.append("Query terms: " + "、".join(f"<code>{esc(t)}</code>" for t in terms))
     by = esc(answered_by(answer))
@@ -176,11 +177,12 @@ def refusal_reason(answer: Answer) -> str:
 
 
 def documents_html(documents: list) -> str:
-    """The indexed documents with their chunk counts (``documents``: records with source, title, n_chunks)."""
+    """The indexed documents with their chunk counts (``documents``: records with key, root, source, title, n_chunks)."""
     if not documents:
         return '<div class="yw-muted">No documents are indexed yet.</div>'
+    labels = document_labels(documents)
     rows = "".join(
-        f'<tr><td class="yw-file">{esc(d.source)}</td><td>{esc(d.title)}</td><td class="yw-num">{d.n_chunks}</td></tr>'
+        f'<tr><td class="yw-file">{esc(labels[d.key])}</td><td>{esc(d.title)}</td><td class="yw-num">{d.n_chunks}</td></tr>'
         for d in documents)
     total = sum(d.n_chunks for d in documents)
     return (f'<table class="yw-docs"><thead><tr><th>File</th><th>Title</th><th>Chunks</th></tr></thead>'

@@ -99,13 +99,9 @@ def verify_citations(answer_text: str, passages: list[Passage]) -> tuple[str, li
 
     citations = []
     for n, new in sorted(numbering.items(), key=lambda kv: kv[1]):
-        chunk = passages[n - 1].chunk
         a = min(s for s, _ in spans[n])
         b = max(e for _, e in spans[n])
-        citations.append(
-            Citation(n=new, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b,
-                     page=chunk.page, location=chunk.location)
-        )
+        citations.append(Citation.of(new, passages[n - 1], a, b))
     report["renumbered"] = {str(old): new for old, new in numbering.items()}
     return text, citations, report
 

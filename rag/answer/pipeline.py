@@ -208,11 +208,12 @@ class Pipeline:
         fetch = getattr(getattr(self.retriever, "index", None), "document_text", None)
         if not callable(fetch):
             return ""
-        key = (id(self.retriever.index), passage.chunk.source)
+        document = passage.chunk.doc_key or passage.chunk.source
+        key = (id(self.retriever.index), document)
         if key not in self._leads:
             if len(self._leads) > 4096:
                 self._leads.clear()
-            self._leads[key] = (fetch(passage.chunk.source) or "")[:LEAD_CHARS]
+            self._leads[key] = (fetch(document) or "")[:LEAD_CHARS]
         return self._leads[key]
 
     def _check(self, asked: AskedFor, analysis, citations, report: dict, passages, details: dict) -> RefusalDecision:
@@ -253,10 +254,8 @@ class Pipeline:
         if not cite:
             return refusal_text(query, language, decision), []
         i, a, b = cite
-        chunk = passages[i].chunk
         stated = passages[i].text[a:b].strip().rstrip("，,；;：:。.!！?？")
-        citation = Citation(n=1, source=chunk.source, text=chunk.text[a:b], start=chunk.start + a, end=chunk.start + b,
-                            page=chunk.page, location=chunk.location)
+        citation = Citation.of(1, passages[i], a, b)
         return refusal_text(query, language, decision, stated=stated), [citation]
 
     def _extractive_raw(self, query: str, passages: list[Passage], analysis, candidates=None) -> str:

@@ -156,9 +156,13 @@ def search(
 def docs(index_dir: IndexOpt = None, kb: KbOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
     """List the indexed documents with their chunk counts."""
     from rag.app.builder import open_index
+    from rag.store.docstore import document_labels
 
     idx = open_index(_settings(kb, index=index_dir))
-    rows = [{"source": d.source, "title": d.title, "chunks": d.n_chunks, "path": d.key} for d in idx.documents()]
+    documents = idx.documents()
+    labels = document_labels(documents)  # a name two folders share comes with its folder
+    rows = [{"source": d.source, "title": d.title, "chunks": d.n_chunks, "path": d.key, "label": labels[d.key]}
+            for d in documents]
     if as_json:
         _print_json({"index": str(idx.directory), "embedder": idx.manifest.embedder, "documents": rows})
         return
@@ -166,11 +170,12 @@ def docs(index_dir: IndexOpt = None, kb: KbOpt = None, as_json: Annotated[bool, 
               f"vectors in {idx.manifest.vector_store or 'faiss'} {idx.manifest.faiss_index_type}".rstrip(),
               markup=False)
     for r in rows:
-        out.print(f"{r['chunks']:5d}  {r['source']}  {r['title']}", markup=False)
+        out.print(f"{r['chunks']:5d}  {r['label']}  {r['title']}", markup=False)
 
 
 @app.command()
-def remove(sources: Annotated[list[str], typer.Argument(help="document source names (see `yuanwen docs`)")],
+def remove(sources: Annotated[list[str], typer.Argument(
+               help="document paths, or source names that only one document has (see `yuanwen docs`)")],
            index_dir: IndexOpt = None, kb: KbOpt = None):
     """Remove documents from the index."""
     from rag.app.builder import remove_documents

@@ -115,7 +115,8 @@ def answer_record(answer: Answer) -> dict:
         "passages": [{"id": p.chunk.id, "source": p.chunk.source, "title": p.chunk.title,
                       "paragraph": p.chunk.paragraph, "start": p.chunk.start, "end": p.chunk.end,
                       "text": p.chunk.text, "score": round(float(p.score), 6), "page": p.chunk.page,
-                      "location": p.chunk.location, "ocr": p.chunk.ocr} for p in answer.passages],
+                      "location": p.chunk.location, "ocr": p.chunk.ocr, "doc_key": p.chunk.doc_key}
+                     for p in answer.passages],
         "details": {k: v for k, v in answer.details.items() if k in KEPT_DETAILS},
     }
 
@@ -123,11 +124,12 @@ def answer_record(answer: Answer) -> dict:
 def answer_from_record(data: dict) -> Answer:
     passages = [Passage(Chunk(id=p["id"], source=p["source"], title=p["title"], paragraph=p["paragraph"],
                               start=p["start"], end=p["end"], text=p["text"], page=p.get("page"),
-                              location=p.get("location", ""), ocr=bool(p.get("ocr", False))), p["score"])
+                              location=p.get("location", ""), ocr=bool(p.get("ocr", False)),
+                              doc_key=p.get("doc_key", "")), p["score"])
                 for p in data.get("passages", [])]
     return Answer(question=data["question"], answer=data["answer"], refused=bool(data["refused"]),
                   generator=data.get("generator", ""), model=data.get("model", ""),
-                  citations=[Citation(**c) for c in data.get("citations", [])], passages=passages,
+                  citations=[Citation.from_json(c) for c in data.get("citations", [])], passages=passages,
                   query=data.get("query", ""), details=dict(data.get("details", {})))
 
 

@@ -162,7 +162,9 @@ def _citation_ok(q: EvalQuestion, result: dict, citation: dict, sentence: str) -
     passages = result.get("passages") or []
     cited = None
     for p in passages:
-        if p["source"] == citation.get("source") and "start" in citation and p.get("start") is not None:
+        same_document = (p["doc_key"] == citation["doc_key"] if "doc_key" in p and "doc_key" in citation
+                         else p["source"] == citation.get("source"))
+        if same_document and "start" in citation and p.get("start") is not None:
             if p["start"] <= citation["start"] and citation["end"] <= p["end"]:
                 cited = p
                 break

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -163,15 +163,16 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
             with stage("file hash"):
                 stat = path.stat()
                 sha1 = _file_sha1(path)
-            documents.append(DocumentRecord(key=str(path.resolve()), root=str(root), source=doc.source,
+            key = str(path.resolve())  # unique per index: two folders may both hold an a.txt
+            documents.append(DocumentRecord(key=key, root=str(root), source=doc.source,
                                             title=doc.title, text=doc.text, file_sha1=sha1,
                                             size=stat.st_size, mtime=stat.st_mtime))
             for ch in _chunks(doc):
                 emb_text = embedding_text(ch.title, ch.text)
                 with stage("tokenise"):
                     tokens = tokenize(emb_text)
-                chunks.append(ChunkRecord(chunk=ch, doc_key=str(path.resolve()), content_hash=content_hash(emb_text),
-                                          tokens=tokens))
+                chunks.append(ChunkRecord(chunk=replace(ch, doc_key=key), doc_key=key,
+                                          content_hash=content_hash(emb_text), tokens=tokens))
 
         # Vectors: a chunk whose text the live index holds keeps that vector (under its key); embed the rest.
         old_hashes = {c.content_hash for c in old_chunks if c.doc_key not in kept_keys}
@@ -229,14 +230,23 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
 
 
 def remove_documents(sources: list[str], index_dir: str | Path, store: StoreOptions = StoreOptions()) -> int:
-    """Drop documents (by source name or path) from the index; returns how many were removed."""
+    """Drop documents (each named by its path, or by its source name when only one document has it) from
+    the index; returns how many were removed."""
     index_dir = Path(index_dir)
     with write_lock(index_dir):
         old = Index.open(index_dir, milvus_token=store.milvus_token)
-        wanted = set(sources)
         docs = old.documents()
-        gone = {d.key for d in docs if d.source in wanted or d.key in wanted}
+        gone: set[str] = set()
+        for name in sources:
+            by_key = [d.key for d in docs if d.key == name or d.key == str(Path(name).expanduser().resolve())]
+            by_source = [d.key for d in docs if d.source == name]
+            if not by_key and len(by_source) > 1:
+                old.close()
+                raise YuanwenError(f"{name} names {len(by_source)} indexed documents: {', '.join(sorted(by_source))}",
+                                   "pass the path of the one to remove (see: yuanwen docs)")
+            gone.update(by_key or by_source)
         if not gone:
+            old.close()
             raise YuanwenError(f"no indexed document named {', '.join(sources)}", "see: yuanwen docs")
         chunks = old.docstore.chunk_records()
         keep = np.array([i for i, c in enumerate(chunks) if c.doc_key not in gone], dtype=np.int64)

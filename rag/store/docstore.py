@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,12 @@ class DocumentRecord:
     n_chunks: int = 0
 
 
+def document_labels(documents: list[DocumentRecord]) -> dict[str, str]:
+    """A name per document key for lists and menus: its source, with its folder when two folders hold that name."""
+    counts = Counter(d.source for d in documents)
+    return {d.key: d.source if counts[d.source] == 1 else f"{d.source} ({d.root})" for d in documents}
+
+
 @dataclass(frozen=True)
 class ChunkRecord:
     chunk: Chunk
@@ -98,8 +105,8 @@ class DocStore:
         found = {
             r[0]: _chunk(r[1:])
             for r in self._query(
-                f"SELECT c.row, c.chunk_id, c.source, c.title, c.paragraph, c.start, c.end, c.text, {self._provenance}"
-                f" FROM chunks c WHERE c.row IN ({marks})",
+                f"SELECT c.row, c.chunk_id, c.source, c.title, c.paragraph, c.start, c.end, c.text, {self._provenance},"
+                f" d.key FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.row IN ({marks})",
                 tuple(rows),
             )
         }
@@ -113,7 +120,7 @@ class DocStore:
         )
         return [
             ChunkRecord(
-                chunk=_chunk(r[1:11]),
+                chunk=_chunk(r[1:12]),
                 doc_key=r[11],
                 content_hash=r[12],
                 tokens=r[13].split(" ") if r[13] else [],
@@ -131,15 +138,19 @@ class DocStore:
         )
         return [DocumentRecord(*r) for r in rows]
 
-    def document_text(self, source: str) -> str | None:
-        rows = self._query("SELECT text FROM documents WHERE source = ? ORDER BY id LIMIT 1", (source,))
-        return rows[0][0] if rows else None
+    def document_text(self, key: str) -> str | None:
+        """The cleaned text of the document with this key (``Chunk.doc_key``); a source name is accepted
+        when it names one document only."""
+        rows = self._query("SELECT text FROM documents WHERE key = ?", (key,))
+        if not rows:
+            rows = self._query("SELECT text FROM documents WHERE source = ? LIMIT 2", (key,))
+        return rows[0][0] if len(rows) == 1 else None
 
 
 def _chunk(r: tuple) -> Chunk:
-    """A Chunk from (chunk_id, source, title, paragraph, start, end, text, page, location, ocr)."""
+    """A Chunk from (chunk_id, source, title, paragraph, start, end, text, page, location, ocr, document key)."""
     return Chunk(id=r[0], source=r[1], title=r[2], paragraph=r[3], start=r[4], end=r[5], text=r[6],
-                 page=r[7], location=r[8] or "", ocr=bool(r[9]))
+                 page=r[7], location=r[8] or "", ocr=bool(r[9]), doc_key=r[10])
 
 
 def write_docstore(path: Path, documents: list[DocumentRecord], chunks: list[ChunkRecord]) -> None:

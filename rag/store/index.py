@@ -194,8 +194,9 @@ class Index:
     def documents(self) -> list[DocumentRecord]:
         return self.docstore.documents()
 
-    def document_text(self, source: str) -> str | None:
-        return self.docstore.document_text(source)
+    def document_text(self, key: str) -> str | None:
+        """The cleaned text a chunk's spans point into, by ``Chunk.doc_key`` (or an unambiguous source name)."""
+        return self.docstore.document_text(key)
 
     def vectors_array(self) -> np.ndarray:
         """Every row's vector, read back from the vector store (benchmarks and tests)."""
