@@ -99,6 +99,19 @@ class Passage:
 
 
 @dataclass
+class Retrieval:
+    """What retrieval hands to answering: the ranked passages of one query, the translated query they were
+    found by (a rag.retrieve.crosslingual ``CrossLingualQuery``; None when the question was searched as written),
+    the hybrid fusion's weights, and what each step took (ms)."""
+
+    query: str
+    passages: list[Passage]
+    translation: object | None = None
+    fusion: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class Citation:
     """A verified pointer from answer marker ``[n]`` to a span of passage ``n``.
 

@@ -13,7 +13,7 @@ import pytest
 
 from rag.store.bm25 import KeywordIndex
 from rag.text.language import sentence_spans
-from rag.schema import Chunk, Passage
+from rag.schema import Chunk, Passage, Retrieval
 from rag.text.tokenize import tokenize
 
 DOC_TEXT = (
@@ -77,6 +77,9 @@ class KeywordRetriever:
             Passage(chunk=self.chunks[row], score=score, details={"bm25": score, "bm25_rank": rank})
             for rank, (row, score) in enumerate(ranked, 1)
         ]
+
+    def retrieve(self, query: str, k: int = 5) -> Retrieval:
+        return Retrieval(query=query, passages=self.search(query, k))
 
 
 class ScriptedGenerator:

@@ -122,12 +122,12 @@ def test_english_question_takes_crosslingual_path_chinese_does_not(tmp_path, cor
     # without translation no English word meets the Chinese text
     assert Retriever(index, None, mode="bm25", crosslingual="off").search(
         "How many village-level party organisations?", k=3) == []
-    retriever.search("How many village-level party organisations does Ruyuan have?", k=3)
-    assert "translate_ms" in retriever.last_timings
+    found = retriever.retrieve("How many village-level party organisations does Ruyuan have?", k=3)
+    assert "translate_ms" in found.timings and "乳源" in found.translation.terms and len(found.passages) == 3
     plain = Retriever(index, fake_embedder, crosslingual="off")
     assert plain.translate("How many village-level party organisations does Ruyuan have?") is None
     answer = Pipeline(retriever, None, k=3).ask("How many village-level party organisations does Ruyuan have?")
-    assert "乳源" in answer.details["translated_terms"]
+    assert "乳源" in answer.details["translated_terms"] and "translate_ms" in answer.details["timings"]
 
 
 @pytest.mark.slow

@@ -95,17 +95,15 @@ def test_a_signal_given_all_the_weight_decides_the_ranking(index, fake_embedder,
     n = len(alone.search(question, k=5))  # BM25 ranks only passages that match
     assert [p.details["row"] for p in hybrid.search(question, k=5)[:n]] == \
         [p.details["row"] for p in alone.search(question, k=5)]
-    assert hybrid.last_fusion["dense_weight" if signal == "dense" else "bm25_weight"] == 1.0
+    assert hybrid.retrieve(question, k=5).fusion["dense_weight" if signal == "dense" else "bm25_weight"] == 1.0
 
 
-def test_last_fusion_and_fusion_inputs_expose_the_features(index, fake_embedder):
+def test_retrieval_and_fusion_inputs_expose_the_features(index, fake_embedder):
     r = Retriever(index, fake_embedder)
-    r.search("乡镇干部周转房建了多少套？", k=3)
-    features = r.last_fusion["features"]
+    features = r.retrieve("乡镇干部周转房建了多少套？", k=3).fusion["features"]
     assert list(features) == list(FEATURES)
     assert features["question_form"] == 1.0 and 0.5 < features["idf_matched"] < 1.0  # "房建" is unknown
-    r.search("乡镇干部 周转", k=3)
-    features = r.last_fusion["features"]
+    features = r.retrieve("乡镇干部 周转", k=3).fusion["features"]
     assert features["question_form"] == 0.0 and features["idf_matched"] == pytest.approx(1.0)
     inputs = r.fusion_inputs("zzqx 周转房")
     assert len(inputs.rows) == len(inputs.dense_z) == len(inputs.bm25_z) == len(inputs.bm25)

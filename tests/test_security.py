@@ -21,6 +21,7 @@ from rag.answer.pipeline import Pipeline
 from rag.answer.prompting import build_messages
 from rag.retrieve.retrieval import Retriever
 from rag.store.index import Index
+from rag.schema import Retrieval
 from tests.fixtures_answering import passage_from
 from tests.fixtures_formats import make_docx, make_pdf
 from tests.fixtures_ui import free_port
@@ -152,7 +153,7 @@ def test_an_obedient_model_cannot_answer_what_the_documents_do_not_say(injected_
 
 def test_an_obedient_model_citing_a_passage_that_does_not_say_it_is_refused(monkeypatch):
     passages = [passage_from("肇庆投入3.3亿元建成2629套乡镇干部周转房。", source="c.md")]
-    retriever = types.SimpleNamespace(search=lambda query, k=5: passages)
+    retriever = types.SimpleNamespace(retrieve=lambda query, k=5: Retrieval(query=query, passages=passages))
 
     class Talked(ObedientGenerator):  # it was talked into it by a passage that did not make the context
         def stream(self, messages, **kw):

@@ -91,11 +91,12 @@ class Pipeline:
         started = time.perf_counter()
         language = detect_language(question)
         query = rewrite_followup(question, history, self.generator)
-        passages = self.retriever.search(query, k=self.k)
+        found = self.retriever.retrieve(query, k=self.k)
+        passages = found.passages
         # An LLM reads only the top few (prompt length is time to first token); the extractive
         # answerer costs nothing per passage, so it looks at all k.
         context = passages[: self.context_passages] if self.generator is not None else passages
-        senses, shown = self._translation(query, context)
+        senses, shown = self._translation(query, found.translation, context)
         analysis = analyse_question(query, term_groups=senses)
         details: dict = {}
         if shown:
@@ -103,7 +104,8 @@ class Pipeline:
 
         def finish(text: str, refused: bool, citations=(), prompt=None, decision=None, report=None,
                    generator: str | None = None) -> Answer:
-            timings = {"total_s": round(time.perf_counter() - started, 3)}
+            timings = {"total_s": round(time.perf_counter() - started, 3),
+                       **{step: round(ms, 1) for step, ms in found.timings.items()}}
             if decision is not None and decision.refused:
                 details["refusal"] = decision.to_json()
             if report is not None:
@@ -262,23 +264,20 @@ class Pipeline:
         raw = self._extractive.answer(query, passages, analysis, candidates)
         return raw[len(ENGLISH_QUOTE_PREFIX) :] if raw.startswith(ENGLISH_QUOTE_PREFIX) else raw
 
-    def _translation(self, query: str, passages: list[Passage] = ()) -> tuple[list, list[str]]:
-        """A question in another language than the documents: its translated term groups
-        (rag/retrieve/crosslingual), each led by the sense the top passages use, and the terms to show
-        (phrases the passages hold included); nothing for a question in the documents'
-        language or a retriever without translation."""
-        if detect_language(query) == "zh":
-            return [], []
-        translate = getattr(self.retriever, "translate", None)
-        xq = translate(query) if callable(translate) else None
-        if xq is None:
+    def _translation(self, query: str, xq, passages: list[Passage] = ()) -> tuple[list, list[str]]:
+        """A question in another language than the documents: its translated term groups (``xq``, the
+        retrieval's rag/retrieve/crosslingual query), each led by the sense the top passages use, and the terms
+        to show (phrases the passages hold included); nothing for a question in the documents' language."""
+        if detect_language(query) == "zh" or xq is None:
             return [], []
         groups = xq.senses_in([p.text for p in passages[:3]], phrases=True)
         shown = list(dict.fromkeys(g.alternatives[0] for g in groups))
         return [g for g in groups if g.kind != "phrase"], shown
 
     def _analyse(self, query: str, passages: list[Passage] = ()):
-        return analyse_question(query, term_groups=self._translation(query, passages)[0])
+        translate = getattr(self.retriever, "translate", None)
+        xq = translate(query) if callable(translate) and detect_language(query) != "zh" else None
+        return analyse_question(query, term_groups=self._translation(query, xq, passages)[0])
 
 
 def _kept_sentences(report: dict) -> list[str]:

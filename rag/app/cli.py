@@ -135,10 +135,10 @@ def search(
     from rag.app.builder import make_retriever
 
     s = _settings(kb, index=index_dir, retriever=retriever, rerank=rerank, k=k)
-    ret = make_retriever(s)
-    passages = ret.search(question, k=s.k)
+    found = make_retriever(s).retrieve(question, k=s.k)
+    passages = found.passages
     if as_json:
-        translation = ret.translate(question)
+        translation = found.translation
         _print_json({"query": question, "translated_terms": translation.terms if translation else [],
                      "passages": [p.to_json() for p in passages]})
         return

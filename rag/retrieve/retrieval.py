@@ -29,7 +29,7 @@ from rag.store.bm25 import top_rows
 from rag.retrieve.fusion import AdaptiveFusion, FusionInputs, query_features
 from rag.store.index import Index
 from rag.text.language import detect_language
-from rag.schema import Passage
+from rag.schema import Passage, Retrieval
 from rag.text.tokenize import tokenize
 
 MODES = ("dense", "bm25", "hybrid")
@@ -78,8 +78,6 @@ class Retriever:
         self.adaptive = AdaptiveFusion.load() if fusion.method == "adaptive" else None
         self.crosslingual = crosslingual
         self.reranker = reranker  # optional rag.retrieve.rerank.Reranker
-        self.last_timings: dict[str, float] = {}
-        self.last_fusion: dict = {}  # the last hybrid query's signal weights and features
 
     # -- cross-lingual path -----------------------------------------------------------
     def translate(self, query: str):
@@ -132,9 +130,9 @@ class Retriever:
         return self.embedder.embed_queries([query])[0]
 
     # -- candidates and fusion ------------------------------------------------------------
-    def _candidates(self, query: str, depth: int):
+    def _candidates(self, query: str, depth: int, timings: dict[str, float]):
         """Both rankings to ``depth``: (details by row, query vector, every chunk's BM25 score,
-        translated query or None, the question's BM25 tokens)."""
+        translated query or None, the question's BM25 tokens); what each took goes into ``timings``."""
         t0 = time.perf_counter()
         xq = self.translate(query)
         tx = time.perf_counter()
@@ -154,9 +152,9 @@ class Retriever:
             bm25_all = self.index.keywords.scores(tokens)
         bm25 = top_rows(bm25_all, depth) if bm25_all is not None else []
         t2 = time.perf_counter()
-        self.last_timings = {"dense_ms": (t1 - tx) * 1e3, "bm25_ms": (t2 - t1) * 1e3}
+        timings.update(dense_ms=(t1 - tx) * 1e3, bm25_ms=(t2 - t1) * 1e3)
         if xq is not None:
-            self.last_timings["translate_ms"] = (tx - t0) * 1e3
+            timings["translate_ms"] = (tx - t0) * 1e3
 
         details: dict[int, dict] = {}
         for rank, (row, score) in enumerate(dense, 1):
@@ -166,26 +164,35 @@ class Retriever:
         return details, qvec, bm25_all, xq, tokens
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
+        """The top ``k`` passages for ``query`` (``retrieve`` says how they were found)."""
+        return self.retrieve(query, k).passages
+
+    def retrieve(self, query: str, k: int = 5) -> Retrieval:
+        """The top ``k`` passages for ``query``, with the translated query they were found by and the timings."""
         query = query.strip()
         if not query:
             raise YuanwenError("empty question", "type a question")
+        found = Retrieval(query=query, passages=[])
         if len(self.index) == 0:
-            return []
-        details, qvec, bm25_all, xq, tokens = self._candidates(query, max(self.fusion.candidates, 2 * k))
+            return found
+        details, qvec, bm25_all, xq, tokens = self._candidates(query, max(self.fusion.candidates, 2 * k), found.timings)
+        found.translation = xq
         if self.mode == "dense":
             scores = {r: d["dense"] for r, d in details.items()}
         elif self.mode == "bm25":
             scores = {r: d["bm25"] for r, d in details.items()}
         else:
-            scores = self._fuse(self._fusion_inputs(query, xq, tokens, qvec, bm25_all, details), details)
+            inputs = self._fusion_inputs(query, xq, tokens, qvec, bm25_all, details)
+            scores = self._fuse(inputs, details, found.fusion)
         order = sorted(scores, key=lambda r: (-scores[r], r))
         if self.reranker is None:
-            return self._passages(order, scores, details, k)
+            found.passages = self._passages(order, scores, details, k)
+            return found
         t3 = time.perf_counter()
         head = self._passages(order, scores, details, max(k, self.reranker.candidates))
-        passages = self.reranker.rerank(query, head, k)
-        self.last_timings["rerank_ms"] = (time.perf_counter() - t3) * 1e3
-        return passages
+        found.passages = self.reranker.rerank(query, head, k)
+        found.timings["rerank_ms"] = (time.perf_counter() - t3) * 1e3
+        return found
 
     def fusion_inputs(self, query: str) -> FusionInputs:
         """The candidates, their z-scores and the query features of a hybrid search (what
@@ -193,7 +200,7 @@ class Retriever:
         if self.mode != "hybrid":
             raise YuanwenError("fusion inputs need the hybrid retriever", "use mode='hybrid'")
         query = query.strip()
-        details, qvec, bm25_all, xq, tokens = self._candidates(query, self.fusion.candidates)
+        details, qvec, bm25_all, xq, tokens = self._candidates(query, self.fusion.candidates, {})
         return self._fusion_inputs(query, xq, tokens, qvec, bm25_all, details, with_features=True)
 
     def _fusion_inputs(self, query: str, xq, tokens: list[str], qvec: np.ndarray, bm25_all: np.ndarray,
@@ -235,15 +242,15 @@ class Retriever:
             out.append((max(keywords.idf(known)), True) if known else (unknown_idf, False))
         return out
 
-    def _fuse(self, inputs: FusionInputs, details: dict[int, dict]) -> dict[int, float]:
-        """Weighted sum of the two z-scores, with this query's weights."""
+    def _fuse(self, inputs: FusionInputs, details: dict[int, dict], weights: dict) -> dict[int, float]:
+        """Weighted sum of the two z-scores, with this query's weights (recorded in ``weights``)."""
         if self.adaptive is not None:
             w_dense, w_bm25 = self.adaptive.weights(inputs.features)
-            self.last_fusion = {"dense_weight": round(w_dense, 4), "bm25_weight": round(w_bm25, 4),
-                                "features": inputs.feature_dict()}
+            weights.update(dense_weight=round(w_dense, 4), bm25_weight=round(w_bm25, 4),
+                           features=inputs.feature_dict())
         else:
             w_dense, w_bm25 = self.fusion.dense_weight, 1 - self.fusion.dense_weight
-            self.last_fusion = {"dense_weight": w_dense, "bm25_weight": w_bm25}
+            weights.update(dense_weight=w_dense, bm25_weight=w_bm25)
         fused = w_dense * inputs.dense_z + w_bm25 * inputs.bm25_z
         out = {}
         for r, dz, bz, f in zip(inputs.rows.tolist(), inputs.dense_z, inputs.bm25_z, fused):
