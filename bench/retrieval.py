@@ -88,7 +88,8 @@ def prepare_set(name: str, index_root: Path, store: str = "faiss"):
     t0 = time.perf_counter()
     options = load_settings(vector_store=store).store  # the Milvus address and token as configured
     report = update_index([corpus], index_dir, store=options)
-    return open_index(index_dir, milvus_token=options.milvus_token), load_questions(questions), time.perf_counter() - t0, report
+    index = open_index(index_dir, milvus_token=options.milvus_token)
+    return index, load_questions(questions), time.perf_counter() - t0, report
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -178,14 +178,15 @@ def flattened_tables():
 def run(folder: Path, qs: list[dict], label: str) -> dict:
     from rag.ingest.indexing import update_index
     from rag.answer.pipeline import Pipeline
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_retriever
+    from rag.app.config import Settings
     from rag.text.tables import cell_text
 
     index = Path(tempfile.mkdtemp(prefix=f"tables-{label}-")) / "index"
     t0 = time.perf_counter()
     report = update_index([folder], index)
     seconds = time.perf_counter() - t0
-    pipe = Pipeline(get_retriever(index), None, k=5)
+    pipe = Pipeline(make_retriever(Settings(index=str(index))), None, k=5)
     counts = {"answerable": 0, "answered": 0, "right": 0, "cited_right": 0, "unanswerable": 0, "refused": 0}
     misses = []
     for q in qs:
