@@ -206,3 +206,34 @@ def test_uploading_office_files_indexes_them_with_progress(ui_backend, office_fo
     assert "skipped" not in status.lower() or "0 skipped" in status.lower(), status
     assert {"公报.pdf", "收入.xlsx", "汇报.pptx", "摘要.docx"} <= {d.source for d in ui_backend.documents()}
     assert "reading files" in calls and "embedding" in calls
+
+
+def test_the_cited_pdf_page_is_shown_with_the_cited_cells_boxed(tmp_path):
+    import base64
+    import io as _io
+
+    from PIL import Image
+
+    from rag.schema import Answer, Citation
+    from ui.pageview import PAGE_WIDTH_PX, page_images, page_png
+    from ui.render import sources_html
+
+    path = tmp_path / "公报.pdf"
+    path.write_bytes(make_table_pdf())
+    png, boxes = page_png(path, 2, SHAOGUAN_ROW)
+    image = Image.open(_io.BytesIO(png))
+    assert image.width == PAGE_WIDTH_PX and boxes >= 4  # the row's cells: 乳源县, 16842, 18562, 10.2 (and headers)
+    # boxes are drawn: the page has yellow-orange pixels where the cells are
+    assert any(r > 200 and g > 100 and b < 120 for r, g, b in image.convert("RGB").getdata())
+    _, none = page_png(path, 2, "这句话不在这一页上出现")
+    assert none == 0
+
+    cit = Citation(n=1, source="公报.pdf", text=SHAOGUAN_ROW, start=0, end=len(SHAOGUAN_ROW), page=2, location="p. 2")
+    other = Citation(n=2, source="摘要.docx", text="x", start=0, end=1)
+    answer = Answer(question="q", answer="a [1][2]", refused=False, generator="extractive", model="",
+                    citations=[cit, other])
+    images = page_images(answer, {"公报.pdf": str(path)}.get)
+    assert list(images) == [1] and base64.b64decode(images[1].split(",", 1)[1])[:4] == b"\x89PNG"
+    assert page_images(answer, {}.get) == {}  # the file is gone: no image, no error
+    html = sources_html(answer, images)
+    assert '<details class="yw-page"><summary>Show the page (p. 2)</summary><img src="data:image/png;base64,' in html

@@ -194,7 +194,22 @@ def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mo
     turns = turns + [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
     if on_answer is not None:
         on_answer(answer, len(chat) - 1)
-    yield (chat, turns, render.sources_html(answer), render.query_html(answer), render.debug_html(answer), "")
+    yield (chat, turns, render.sources_html(answer, _page_images(backend, answer)), render.query_html(answer),
+           render.debug_html(answer), "")
+
+
+def _page_images(backend: Backend, answer: Answer) -> dict[int, str]:
+    """The cited PDF pages as images (ui/pageview.py); an index that cannot be read just gives none."""
+    if not any(c.page for c in answer.citations):
+        return {}
+    from ui.pageview import page_images
+
+    try:
+        index = backend.index()
+        paths = {d.source: d.key for d in index.documents()} if index is not None else {}
+    except Exception:
+        return {}
+    return page_images(answer, paths.get)
 
 
 def new_chat():

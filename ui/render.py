@@ -46,7 +46,16 @@ def where_html(chunk) -> str:
     return out
 
 
-def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str = "", extra_class: str = "") -> str:
+def _page_image_html(citation, data_uri: str | None) -> str:
+    if not data_uri or not data_uri.startswith("data:image/png;base64,"):
+        return ""
+    label = esc(f"{citation.source} {citation.location}".strip())
+    return (f'<details class="yw-page"><summary>Show the page ({esc(citation.location)})</summary>'
+            f'<img src="{esc(data_uri)}" alt="{label}, cited words boxed" loading="lazy"></details>')
+
+
+def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str = "", extra_class: str = "",
+          below: str = "") -> str:
     if passage is not None:
         c = passage.chunk
         head = (f'<span class="yw-file" title="{esc(c.doc_key or c.source)}">{esc(c.source)}</span>' + where_html(c)
@@ -57,11 +66,15 @@ def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str
     label = f'<span class="yw-n">[{n}]</span> ' if n is not None else ""
     ident = f' id="{source_anchor(n)}"' if n is not None else ""
     return (f'<div class="yw-src {extra_class}"{ident}><div class="yw-src-head">{label}{head}</div>'
-            f'<div class="yw-src-text">{body_html}</div></div>')
+            f'<div class="yw-src-text">{body_html}</div>{below}</div>')
 
 
-def sources_html(answer: Answer | None) -> str:
-    """The Sources panel: one card per citation with its supporting span marked; for a refusal, the closest passages."""
+def sources_html(answer: Answer | None, page_images: dict[int, str] | None = None) -> str:
+    """The Sources panel: one card per citation with its supporting span marked; for a refusal, the closest passages.
+
+    ``page_images`` ({citation number: data-URI PNG}, see ``ui/pageview.py``) adds the original PDF page, with the
+    cited words boxed, under its card."""
+    page_images = page_images or {}
     if answer is None:
         return '<div class="yw-sources yw-muted">Sources of the answer appear here.</div>'
     parts: list[str] = []
@@ -87,10 +100,12 @@ def sources_html(answer: Answer | None) -> str:
     for cit in answer.citations:
         p = answer.cited_passage(cit)
         if p is None:  # the span is not inside a retrieved passage: show the span itself
-            parts.append(_card(cit.n, None, f"<mark>{esc(cit.text)}</mark>", source=cit.source))
+            parts.append(_card(cit.n, None, f"<mark>{esc(cit.text)}</mark>", source=cit.source,
+                               below=_page_image_html(cit, page_images.get(cit.n))))
             continue
         cited.add(id(p))
-        parts.append(_card(cit.n, p, highlighted(p.text, cit.start - p.chunk.start, cit.end - p.chunk.start)))
+        parts.append(_card(cit.n, p, highlighted(p.text, cit.start - p.chunk.start, cit.end - p.chunk.start),
+                           below=_page_image_html(cit, page_images.get(cit.n))))
     others = [p for p in answer.passages if id(p) not in cited]
     if others:
         rows = "".join(
