@@ -236,4 +236,4 @@ def test_the_cited_pdf_page_is_shown_with_the_cited_cells_boxed(tmp_path):
     assert list(images) == [1] and base64.b64decode(images[1].split(",", 1)[1])[:4] == b"\x89PNG"
     assert page_images(answer, {}.get) == {}  # the file is gone: no image, no error
     html = sources_html(answer, images)
-    assert '<details class="yw-page"><summary>Show the page (p. 2)</summary><img src="data:image/png;base64,' in html
+    assert '<details class="yw-page"><summary>Show the page (p. 2)</summary><img class="yw-page-img" src="data:image/png;base64,' in html

@@ -33,7 +33,13 @@ XSS_TEXT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 XSS_NAME = "<img src=x onerror=alert(2)>.txt"
 
 
+# The one image the UI itself puts in the Sources panel: a cited PDF page it rendered (ui/pageview.py).
+PAGE_IMAGE = re.compile(r'<img class="yw-page-img" src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="[^"<>]*" '
+                        r'loading="lazy">')
+
+
 def no_live_html(html: str) -> bool:
+    html = PAGE_IMAGE.sub("", html)
     return "<script" not in html.lower() and "<img" not in html.lower() and "javascript:" not in html.lower()
 
 

@@ -51,7 +51,7 @@ def _page_image_html(citation, data_uri: str | None) -> str:
         return ""
     label = esc(f"{citation.source} {citation.location}".strip())
     return (f'<details class="yw-page"><summary>Show the page ({esc(citation.location)})</summary>'
-            f'<img src="{esc(data_uri)}" alt="{label}, cited words boxed" loading="lazy"></details>')
+            f'<img class="yw-page-img" src="{esc(data_uri)}" alt="{label}, cited words boxed" loading="lazy"></details>')
 
 
 def _card(n: int | None, passage: Passage | None, body_html: str, *, source: str = "", extra_class: str = "",
