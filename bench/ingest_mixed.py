@@ -61,11 +61,10 @@ PHRASES = {
 
 def build_folder(root: Path) -> tuple[dict[str, str], list[str]]:
     """Write the mixed folder; returns ({good source: phrase}, [bad sources])."""
-    from tests.fixtures_formats import (DOCX_PARAGRAPHS, DOCX_TABLE, PDF_PAGES, corrupt_copy, make_docx,
-                                        make_encrypted_pdf, make_pdf, make_scanned_pdf)
-    from tests.fixtures_office import (SCAN_PAGES, TABLE_CAPTION, TABLE_ROWS, make_image_pdf, make_pptx,
-                                       make_table_docx, make_table_pdf, make_xlsx, office_bomb,
-                                       render_page)
+    from bench.sample_files import (DOCX_PARAGRAPHS, DOCX_TABLE, PDF_PAGES, SCAN_PAGES, TABLE_CAPTION, TABLE_ROWS,
+                                    corrupt_copy, make_docx, make_encrypted_pdf, make_image_pdf, make_pdf, make_pptx,
+                                    make_scanned_pdf, make_table_docx, make_table_pdf, make_xlsx, office_bomb,
+                                    render_page)
 
     files: dict[str, bytes] = {s: bom + text.encode(enc) for s, (text, enc, bom) in GOOD_TEXTS.items()}
     files["pdf/report.pdf"] = make_pdf(PDF_PAGES, title="乳源县文化旅游")
@@ -137,9 +136,9 @@ def run_cli(folder: Path, index_dir: Path) -> tuple[int, dict, str]:
 
 def run_fake(folder: Path, index_dir: Path) -> tuple[int, dict, str]:
     from rag.ingest.indexing import update_index
-    from tests.fixtures_embeddings import FakeEmbedder
+    from embeddings.hashing import HashingEmbedder
 
-    report = update_index([folder], index_dir, embedder=FakeEmbedder(), max_bytes=int(MAX_MB * 1024 * 1024))
+    report = update_index([folder], index_dir, embedder=HashingEmbedder(), max_bytes=int(MAX_MB * 1024 * 1024))
     return 0, report.to_json(), ""
 
 

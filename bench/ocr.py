@@ -28,7 +28,7 @@ def page_texts(pages: int) -> list[list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     from rag.ingest.ocr import OCR_WORKERS, character_accuracy, recognise, recognise_pages
-    from tests.fixtures_office import render_page
+    from bench.sample_files import render_page
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=6)

@@ -75,7 +75,7 @@ def questions(tables: list[dict], per_table: int = 8, seed: int = 7) -> list[dic
 
 
 def build_folder(folder: Path, tables: list[dict]) -> None:
-    from tests.fixtures_office import make_table_pdf
+    from bench.sample_files import make_table_pdf
 
     by_file = {t["file"]: t for t in tables}
     t = by_file["公报.pdf"]

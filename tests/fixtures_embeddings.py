@@ -7,12 +7,11 @@ for a model in index and retrieval tests: deterministic, and texts that share ch
 from __future__ import annotations
 
 import string
-import zlib
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from embeddings.hashing import HashingEmbedder
 
 TINY_HIDDEN = 32
 # A few hundred common characters are enough for Chinese test sentences; the rest map to [UNK].
@@ -76,51 +75,8 @@ def tiny_st_model_dir(tmp_path_factory) -> Path:
     return build_tiny_st_model(tmp_path_factory.mktemp("embedding-models") / "tiny-bert")
 
 
-class FakeEmbedder:
-    """Character unigrams and bigrams, hashed with signs into 64 dims and L2-normalised.
-
-    Same text → same vector on every run and machine; texts sharing characters have higher cosine. Counts what it
-    embedded so tests can check that unchanged passages are not embedded twice.
-    """
-
-    name = "fake-char-bigram-64"
-    dim = 64
-
-    def __init__(self) -> None:
-        self.queries_embedded = 0
-        self.passages_embedded = 0
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        self.queries_embedded += len(texts)
-        return self._vectors(texts)
-
-    def embed_passages(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = 16,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        self.passages_embedded += len(texts)
-        vectors = self._vectors(texts)
-        if progress is not None:
-            for start in range(0, len(texts), batch_size):
-                progress(len(texts[start : start + batch_size]))
-        return vectors
-
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            grams = [(c, 0.5) for c in text if not c.isspace()] + [
-                (text[i : i + 2], 1.0) for i in range(len(text) - 1) if not text[i : i + 2].isspace()
-            ]
-            for gram, weight in grams:
-                digest = zlib.crc32(gram.encode("utf-8"))
-                vectors[row, digest % self.dim] += weight if (digest >> 16) & 1 else -weight
-            if not vectors[row].any():
-                vectors[row, 0] = 1.0  # empty or all-whitespace text: a fixed unit vector
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors
+class FakeEmbedder(HashingEmbedder):
+    """The hashing embedder under the name the tests use."""
 
 
 @pytest.fixture
