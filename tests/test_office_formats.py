@@ -208,6 +208,13 @@ def test_uploading_office_files_indexes_them_with_progress(ui_backend, office_fo
     assert "reading files" in calls and "embedding" in calls
 
 
+def test_upload_progress_counts_pages_for_ocr():
+    from ui.app import progress_unit
+
+    assert progress_unit("OCR 扫描件.pdf") == "pages" and progress_unit("reading files") == "files"
+    assert progress_unit("embedding") == "passages"
+
+
 def test_the_cited_pdf_page_is_shown_with_the_cited_cells_boxed(tmp_path):
     import base64
     import io as _io

@@ -74,3 +74,19 @@ def test_questions_are_answered_and_cited_at_the_right_place(office_index, quest
     ocr_sources = {"扫描件.pdf", "简报.png"}
     cited = {p.chunk.source: p.chunk.ocr for p in answer.passages if p.chunk.source in {c.source for c in supporting}}
     assert all(flag == (source in ocr_sources) for source, flag in cited.items())
+
+
+def test_a_scan_uploaded_in_the_ui_is_ocred_with_page_progress(ui_backend, tmp_path):
+    import types
+
+    from ui.app import upload
+
+    scan = tmp_path / "扫描件.pdf"
+    scan.write_bytes(make_image_pdf(SCAN_PAGES))
+    calls = []
+    status = upload(ui_backend, [types.SimpleNamespace(name=str(scan), orig_name=scan.name)],
+                    progress=lambda value=None, desc="", unit="": calls.append((desc, unit, value)))
+    assert "扫描件.pdf" in status, status
+    ocr = [(unit, value) for desc, unit, value in calls if desc == "OCR 扫描件.pdf"]
+    assert ocr and ocr[-1] == ("pages", (2, 2)) and all(unit == "pages" for unit, _ in ocr)
+    assert "扫描件.pdf" in [d.source for d in ui_backend.documents()]

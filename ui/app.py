@@ -158,6 +158,11 @@ def friendly_error(exc: BaseException) -> tuple[str, str]:
     return f"something went wrong ({type(exc).__name__}: {exc})", "try again; if it persists, see the server log"
 
 
+def progress_unit(stage: str) -> str:
+    """What an indexing stage counts: OCR counts pages, reading counts files, embedding counts passages."""
+    return "pages" if stage.startswith("OCR") else "files" if stage == "reading files" else "passages"
+
+
 def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mode: str, choice: str, model: str,
             on_answer=None):
     """Stream one chat turn. Yields (chat, turns, sources, query info, debug, question box).
@@ -242,7 +247,7 @@ def upload(backend: Backend, files, progress=gr.Progress()) -> str:
         pairs.append((path, original))
 
     def on_progress(stage: str, done: int, total: int) -> None:
-        progress((done, total) if total else None, desc=stage, unit="passages")
+        progress((done, total) if total else None, desc=stage, unit=progress_unit(stage))
 
     try:
         names, report = backend.ingest(pairs, progress=on_progress)
@@ -276,7 +281,7 @@ def reindex(backend: Backend, progress=gr.Progress()) -> str:
         return "Nothing to re-index: upload documents first."
 
     def on_progress(stage: str, done: int, total: int) -> None:
-        progress((done, total) if total else None, desc=stage, unit="passages")
+        progress((done, total) if total else None, desc=stage, unit=progress_unit(stage))
 
     try:
         report = index_files(backend.settings, paths, embedder=backend.embedder, progress=on_progress)
