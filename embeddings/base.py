@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from embeddings.registry import ModelSpec
+    from embeddings.spec import ModelSpec
 
 
 @runtime_checkable

@@ -6,7 +6,8 @@ import threading
 from pathlib import Path
 
 from embeddings.base import Embedder
-from embeddings.registry import BACKEND_ONNX_INT8, BACKEND_SENTENCE_TRANSFORMERS, DEFAULT_EMBEDDER, spec_for
+from embeddings.registry import DEFAULT_EMBEDDER, spec_for
+from embeddings.spec import BACKEND_ONNX_INT8, BACKEND_SENTENCE_TRANSFORMERS
 from rag.errors import ModelError
 
 _loaded: dict[tuple, Embedder] = {}

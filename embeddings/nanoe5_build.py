@@ -169,7 +169,7 @@ def verify_onnx_against_fp32(st_folder: Path, onnx_folder: Path) -> tuple[np.nda
     from sentence_transformers import SentenceTransformer
 
     from embeddings.onnx_backend import FP32_FILE, INT8_FILE, OnnxEmbedder
-    from embeddings.registry import ModelSpec
+    from embeddings.spec import ModelSpec
 
     texts = [(QUERY_PREFIX if is_query else PASSAGE_PREFIX) + text for text, is_query in VERIFY_TEXTS]
     reference = SentenceTransformer(str(st_folder), device="cpu", local_files_only=True).encode(

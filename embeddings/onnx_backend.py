@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.base import PrefixedEmbedder
-from embeddings.registry import ModelSpec
+from embeddings.spec import ModelSpec
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"

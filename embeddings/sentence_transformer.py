@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.base import PrefixedEmbedder
-from embeddings.registry import ModelSpec
+from embeddings.spec import ModelSpec
 
 
 class SentenceTransformerEmbedder(PrefixedEmbedder):
