@@ -15,12 +15,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rag.text.language import CJK_CHARS
+
 PARAGRAPH_SEPARATOR = "\n\n"
 DEDUP_MIN_CHARS = 5
 """Repeated paragraphs shorter than this (e.g. a heading "小结" used twice) are kept."""
 
 _SENTENCE_END = "。！？!?；;"
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = CJK_CHARS
 _HAN_CHAR = re.compile(f"[{_HAN}]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han characters: CJK Unified Ideographs, Extension A and the compatibility block — the one definition the
+# tokenizer, the language check and the cleaner share.
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = re.compile(f"[{CJK_CHARS}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 # A share of CJK letters above this counts as Chinese: "乳源的GDP是多少" is Chinese,

@@ -14,6 +14,8 @@ import logging
 import re
 import unicodedata
 
+from rag.text.language import CJK_CHARS
+
 # Question words, particles and function words that carry no topic. Kept small on purpose:
 # BM25's IDF already discounts common words; these are the ones questions add.
 STOP_WORDS = frozenset(
@@ -27,7 +29,7 @@ STOP_WORDS = frozenset(
 )
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:%|％)?(?:[万亿千百]+)?")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(f"[{CJK_CHARS}]")
 _WORDLIKE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
 
 
