@@ -1,15 +1,10 @@
-"""Where built models live: one cache root for the whole app, overridable for tests and shared machines."""
+"""Where built models live: under the app's one cache root (rag/cache.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-
-def cache_dir() -> Path:
-    """`$YUANWEN_CACHE`, else `~/.cache/yuanwen`. Read on every call so tests can point it elsewhere."""
-    configured = os.environ.get("YUANWEN_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "yuanwen"
+from rag.cache import cache_dir  # noqa: F401  (embeddings.paths.cache_dir is what callers import)
 
 
 def models_dir() -> Path:

@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.cache import cache_dir
 from rag.errors import ModelError
 
 _CHUNK_BYTES = 8 << 20
@@ -107,11 +108,6 @@ def display_name(model: str) -> str:
         m = _QUANT.search(stem)
         return f"{stem[: m.start()]} {m.group(1).upper()}" if m else stem
     return base if Path(model).expanduser().exists() else model  # a local model folder: its name
-
-
-def cache_dir() -> Path:
-    """Where assembled models live: $YUANWEN_CACHE, else ~/.cache/yuanwen."""
-    return Path(os.environ.get("YUANWEN_CACHE") or Path.home() / ".cache" / "yuanwen")
 
 
 def get_model(key: str) -> OfflineModel:

@@ -18,6 +18,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from rag.cache import cache_dir
+
 MAX_PHRASE_WORDS = 4  # longest English sense kept as a key ("science and technology")
 MAX_HEADWORD_CHARS = 8  # longest Chinese headword looked for in the collection
 _CACHE_FORMAT = 1  # bump when the parsed entries change shape
@@ -122,10 +124,7 @@ def _entries_cache(path) -> Path:
     except PackageNotFoundError:
         release = "unknown"
     size = path.stat().st_size if hasattr(path, "stat") else 0
-    # The app's cache root (as embeddings/paths.py reads it; this stage may not import embeddings).
-    root = Path(os.environ["YUANWEN_CACHE"]).expanduser() if os.environ.get("YUANWEN_CACHE") else (
-        Path.home() / ".cache" / "yuanwen")
-    return root / "cedict" / f"entries-{release}-{size}-v{_CACHE_FORMAT}.json"
+    return cache_dir() / "cedict" / f"entries-{release}-{size}-v{_CACHE_FORMAT}.json"
 
 
 def _parse_cedict(path) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
