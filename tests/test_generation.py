@@ -12,7 +12,7 @@ import pytest
 
 from rag.errors import ModelError
 from rag.generation import load_generator, offline_models
-from rag.generation.base import cut_at_stop
+from rag.generation.base import cut_at_stop, forget_loaded_models
 from rag.generation.hf import TransformersGenerator
 from rag.generation.llamacpp import LlamaCppGenerator
 from rag.generation.offline_models import OfflineModel
@@ -332,6 +332,34 @@ def test_llamacpp_honours_stop(smollm2_generator):
     full = smollm2_generator.complete(ENGLISH, max_tokens=20)
     stop = "Paris"
     assert smollm2_generator.complete(ENGLISH, max_tokens=20, stop=[stop]) == full[: full.index(stop)]
+
+
+def test_llamacpp_keeps_the_prompt_head_across_other_prompts(smollm2_generator):
+    """A prompt with another system text in between (a follow-up rewrite) does not cost the answer prompt's
+    head again: its saved state is restored, and the answers are those of a fresh context."""
+    head = {"role": "system", "content": "You answer from the passages. Be brief and cite them. " * 4}
+    first = [head, {"role": "user", "content": "What is 2+2? Passage: two and two make four."}]
+    other = [{"role": "system", "content": "Rewrite the follow-up question."}, {"role": "user", "content": "and then?"}]
+    second = [head, {"role": "user", "content": "What is 3+3? Passage: three and three make six."}]
+    loaded = smollm2_generator._loaded()
+    evaluated: list[int] = []
+    real_eval = loaded.llm.eval
+    loaded.llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
+    try:
+        answers = []
+        for messages in (first, other, second):
+            hits = loaded.head_hits
+            evaluated.clear()
+            answers.append(smollm2_generator.complete(messages, max_tokens=6))
+        head_tokens = len(smollm2_generator._head_tokens(loaded.llm, second))
+        assert loaded.head_hits == hits + 1  # restored, not prefilled again
+        assert head_tokens > 40 and evaluated[0] < head_tokens  # only the question part was prefilled
+    finally:
+        loaded.llm.eval = real_eval
+    forget_loaded_models()
+    fresh = LlamaCppGenerator(smollm2_generator.model, n_ctx=1024)
+    assert fresh.complete(second, max_tokens=6) == answers[2]
+    forget_loaded_models()
 
 
 def test_llamacpp_missing_file_is_a_model_error(tmp_path):

@@ -1,8 +1,8 @@
 import pytest
 
 import prompts
-from rag.answer.prompting import build_messages, excerpt
-from rag.answer.extractive import analyse_question
+from rag.answer.extractive import analyse_question, rank_candidates
+from rag.answer.prompting import EVIDENCE_CHARS, build_messages, select_evidence
 from tests.fixtures_answering import passage_from
 
 
@@ -35,7 +35,7 @@ def test_messages_number_and_quote_passages_as_data(road_passages):
     messages = build_messages("青山县新建了多少公里农村公路？", road_passages[:3])
     assert [m["role"] for m in messages] == ["system", "user"]
     user = messages[1]["content"]
-    assert "资料 [1]（青山县交通年报）：“" in user and "资料 [3]" in user and "资料 [4]" not in user
+    assert "资料 [2]（青山县交通年报）：“2022年，青山县改造危桥12座，新建农村公路35公里" in user and "资料 [4]" not in user
     assert user.rstrip().splitlines()[-2] == "问题：青山县新建了多少公里农村公路？"
     # The system text does not depend on the question (prefix caching).
     other = build_messages("白水镇的竹林有多大？", road_passages[:1])
@@ -48,11 +48,25 @@ def test_english_question_gets_english_templates(road_passages):
     assert 'Passage [1] (青山县交通年报): "' in messages[1]["content"]
 
 
-def test_excerpt_keeps_the_answer_sentence_and_neighbours_of_a_long_passage():
+def test_the_prompt_quotes_the_accepted_sentences_verbatim_under_their_passage_numbers():
     filler = "".join(f"第{i}段介绍了与本题无关的工作安排和会议精神。" for i in range(20))
-    text = filler + "白水镇打造竹林示范基地6000余亩。" + filler
-    p = passage_from(text)
-    short = excerpt(p, analyse_question("白水镇的竹林示范基地有多大？"), max_chars=120)
-    assert "白水镇打造竹林示范基地6000余亩。" in short
-    assert len(short) <= 120 + 4 and short.startswith("……") and short.endswith("……")
-    assert short.strip("…") in text
+    answer = "白水镇打造竹林示范基地6000余亩。"
+    passages = [passage_from(filler, source="a.txt"), passage_from(filler + answer + filler, source="b.txt")]
+    question = "白水镇的竹林示范基地有多大？"
+    accepted = [c for c in rank_candidates(analyse_question(question), passages) if c.passage == 1][:1]
+    user = build_messages(question, passages, evidence=accepted)[1]["content"]
+    # Only what was accepted goes in, verbatim, under the number the citation check reads it by.
+    assert f"资料 [2]（b.txt）：“……{answer}……”" in user
+    assert "资料 [1]" not in user and "第3段" not in user
+
+
+def test_without_accepted_sentences_the_best_ranked_ones_go_in_within_the_budget(road_passages):
+    question = "青山县新建了多少公里农村公路？"
+    analysis = analyse_question(question)
+    chosen = select_evidence(road_passages, rank_candidates(analysis, road_passages))
+    assert 1 <= sum(len(spans) for spans in chosen.values()) <= 3
+    assert sum(e - s for spans in chosen.values() for s, e in spans) <= EVIDENCE_CHARS
+    best = rank_candidates(analysis, road_passages)[0]
+    assert best.passage in chosen and best.sentence[0] in [s for s, _ in chosen[best.passage]]
+    user = build_messages(question, road_passages)[1]["content"]
+    assert road_passages[best.passage].text[best.sentence[0]:best.sentence[1]].strip() in user

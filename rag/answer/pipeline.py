@@ -144,7 +144,7 @@ class Pipeline:
         if self.generator is None:
             raw = self._extractive_raw(query, context, analysis, accepted)
         else:
-            prompt = build_messages(query, context, analysis=analysis, language=language)
+            prompt = build_messages(query, context, analysis=analysis, language=language, evidence=accepted)
             pieces = []
             first = None
             for piece in self.generator.stream(prompt, max_tokens=self.max_tokens, temperature=0.0):

@@ -1,51 +1,70 @@
 """The exact messages sent to a chat model for one question.
 
-Prompt length dominates time to first token on a CPU (prefill ≈ 34 tok/s for the 1.5B
-model), so the context is short: the top ``context_passages`` passages only, and of each
-the answer-bearing sentence with its neighbours instead of the whole passage. The system
-text is fixed (no per-question variables) so an engine's prefix cache can reuse it.
-Passage numbers in the prompt are positions in the list given, which is also what
-citation checking (rag/answer/citations.py) reads ``[n]`` against.
+Prompt length is time to first token on a CPU (the 1.5B model prefills ≈ 50–100 tokens/s on two
+cores; docs/benchmarks.md), so the model reads evidence, not passages: the sentences the
+answerability stage accepted (rag/answer/answerability.py), or without that stage the best-ranked
+answer-bearing sentences (rag/answer/extractive.rank_candidates), at most ``EVIDENCE_SENTENCES`` of them
+and ``EVIDENCE_CHARS`` characters in all, each quoted verbatim under the number of the passage it
+comes from. Citation checking (rag/answer/citations.py) reads ``[n]`` against that same passage, so a
+passage with nothing selected is simply left out. The system text is fixed (no per-question
+variables) so the engine keeps it as a cached prefix (rag/generation/llamacpp.py).
 """
 
 from __future__ import annotations
 
 import prompts
-from rag.answer.extractive import QuestionAnalysis, analyse_question, rank_candidates
-from rag.text.language import detect_language, sentence_spans
+from rag.answer.extractive import Candidate, QuestionAnalysis, analyse_question, rank_candidates
+from rag.text.language import detect_language
 from rag.schema import Passage
 
 CONTEXT_PASSAGES = 3
-EXCERPT_CHARS = 240  # a passage shorter than this goes in whole
-NEIGHBOURS = 1  # sentences kept on each side of the answer-bearing one
+EVIDENCE_SENTENCES = 3  # sentences quoted to the model, best first
+EVIDENCE_CHARS = 300  # all quoted sentences together
+SENTENCE_CHARS = 150  # a longer sentence is cut to this window around its answer-bearing clauses
 _GAP = "……"
 
 
-def excerpt(passage: Passage, analysis: QuestionAnalysis, *, max_chars: int = EXCERPT_CHARS) -> str:
-    """The answer-bearing sentence of ``passage`` with its neighbours (text copied verbatim)."""
-    text = passage.text.strip()
-    if len(text) <= max_chars:
-        return text
-    spans = sentence_spans(passage.text)
-    best = rank_candidates(analysis, [passage])
-    if not spans or not best:
-        return text[:max_chars] + _GAP
-    j = next(i for i, s in enumerate(spans) if s == best[0].sentence)
-    a, b = j, j
-    # Grow around the best sentence while it fits, nearer neighbours first.
-    for _ in range(NEIGHBOURS):
-        for cand in (a - 1, b + 1):
-            if 0 <= cand < len(spans):
-                lo, hi = min(a, cand), max(b, cand)
-                if spans[hi][1] - spans[lo][0] <= max_chars:
-                    a, b = lo, hi
-    start, end = spans[a][0], spans[b][1]
-    if end - start > max_chars:  # one very long sentence: keep the window around the answer clause
-        mid = (best[0].start + best[0].end) // 2
-        start = max(start, min(mid - max_chars // 2, end - max_chars))
-        end = min(end, start + max_chars)
-    body = passage.text[start:end].strip()
-    return (_GAP if start > 0 else "") + body + (_GAP if end < len(passage.text.rstrip()) else "")
+def select_evidence(passages: list[Passage], candidates: list[Candidate], *, sentences: int = EVIDENCE_SENTENCES,
+                    max_chars: int = EVIDENCE_CHARS) -> dict[int, list[tuple[int, int]]]:
+    """Spans to quote, per passage index: the sentences of the best ``candidates`` (rank order), whole
+    when short, else the window around the candidate's clauses; the first always, the rest while they fit."""
+    chosen: dict[int, list[tuple[int, int]]] = {}
+    seen: set[tuple[int, tuple[int, int]]] = set()
+    used = 0
+    for c in candidates:
+        if len(seen) >= sentences or (c.passage, c.sentence) in seen or not 0 <= c.passage < len(passages):
+            continue
+        start, end = _window(c)
+        if seen and used + end - start > max_chars:
+            continue
+        seen.add((c.passage, c.sentence))
+        used += end - start
+        chosen.setdefault(c.passage, []).append((start, end))
+    return {i: sorted(spans) for i, spans in sorted(chosen.items())}
+
+
+def _window(c: Candidate) -> tuple[int, int]:
+    s0, s1 = c.sentence
+    if s1 - s0 <= SENTENCE_CHARS:
+        return s0, s1
+    mid = (c.start + c.end) // 2
+    start = max(s0, min(mid - SENTENCE_CHARS // 2, s1 - SENTENCE_CHARS))
+    return min(start, c.start), max(min(s1, start + SENTENCE_CHARS), c.end)
+
+
+def quote(passage: Passage, spans: list[tuple[int, int]]) -> str:
+    """The spans of ``passage`` in text order, verbatim, ``……`` where text is left out."""
+    text = passage.text
+    parts = []
+    previous_end = 0
+    for start, end in spans:
+        if start > previous_end and text[previous_end:start].strip():
+            parts.append(_GAP)
+        parts.append(text[start:end].strip())
+        previous_end = end
+    if text[previous_end:].strip():
+        parts.append(_GAP)
+    return "".join(parts).replace("\n", " ")
 
 
 def build_messages(
@@ -54,22 +73,29 @@ def build_messages(
     *,
     analysis: QuestionAnalysis | None = None,
     language: str | None = None,
+    evidence: list[Candidate] | None = None,
 ) -> list[dict]:
     """System + user messages answering ``question`` from ``passages`` (numbered 1..n in order).
 
-    ``language`` ("zh" or other) picks the template set; by default the question's language.
+    ``evidence``: the candidates to quote (the answerability stage's accepted ones, best first); by
+    default the best-ranked of ``passages``. ``language`` ("zh" or other) picks the template set; by
+    default the question's language.
     """
     language = language or detect_language(question)
     lang = "zh" if language == "zh" else "en"
-    analysis = analysis or analyse_question(question)
+    if not evidence:
+        evidence = rank_candidates(analysis or analyse_question(question), passages)
+    quoted = select_evidence(passages, evidence)
+    if not quoted and passages:  # no sentence to rank (e.g. a passage of one unpunctuated line): its opening
+        quoted = {0: [(0, min(len(passages[0].text), EVIDENCE_CHARS))]}
     blocks = [
         prompts.render(
             f"passage_{lang}",
-            n=i,
-            title=(p.chunk.title or p.chunk.source).strip(),
-            text=excerpt(p, analysis).replace("\n", " "),
+            n=i + 1,
+            title=(passages[i].chunk.title or passages[i].chunk.source).strip(),
+            text=quote(passages[i], spans),
         )
-        for i, p in enumerate(passages, 1)
+        for i, spans in quoted.items()
     ]
     return [
         {"role": "system", "content": prompts.render(f"system_{lang}")},
