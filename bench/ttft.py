@@ -10,7 +10,7 @@ tokens are counted with the model's tokenizer on the exact prompt. Answer qualit
 (rag/metrics.py) on the same answers.
 
     python -m bench.ttft                                   # this checkout, seed_dev and seed_dev_en
-    python -m bench.ttft --baseline ../yuanwen-before      # and a checkout of an earlier commit, first
+    python -m bench.ttft --baseline ../yuanwen-before      # and a checkout of an earlier commit, first (check on)
     python -m bench.ttft --files ../shared/eval/seed_dev.jsonl --modes on
 """
 
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=["on", "off"], default=["on", "off"])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured first")
+    parser.add_argument("--baseline-modes", nargs="+", choices=["on", "off"], default=["on"])
     parser.add_argument("--json", type=Path, help="write every figure, per question too, to this file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -133,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = {}
     if args.baseline:
-        results[f"baseline ({args.baseline.name})"] = run_checkout(args.baseline.resolve(), files, args.modes,
-                                                                     args.corpus.resolve())
+        results[f"baseline ({args.baseline.name})"] = run_checkout(args.baseline.resolve(), files,
+                                                                     args.baseline_modes, args.corpus.resolve())
     results["this checkout"] = run_checkout(ROOT, files, args.modes, args.corpus.resolve())
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2))

@@ -19,8 +19,8 @@ from rag.schema import Passage
 
 CONTEXT_PASSAGES = 3
 EVIDENCE_SENTENCES = 3  # sentences quoted to the model, best first
-EVIDENCE_CHARS = 300  # all quoted sentences together
-SENTENCE_CHARS = 150  # a longer sentence is cut to this window around its answer-bearing clauses
+EVIDENCE_CHARS = 240  # all quoted sentences together (≈ 170 tokens of Qwen)
+SENTENCE_CHARS = 120  # a longer sentence is cut to this window around its answer-bearing clauses
 _GAP = "……"
 
 

@@ -107,7 +107,8 @@ class LlamaCppGenerator(Generator):
     """A GGUF model by path; the chat template comes from the GGUF itself.
 
     llama.cpp already keeps the evaluated prefix shared with the previous prompt (the fixed system prompt), so a
-    second question only pays for its own passages. ``prefix_cache`` adds llama_cpp's RAM cache of earlier states:
+    second question only pays for its own passages; each prompt head's state is also kept (``_LoadedLlama``), so a
+    follow-up rewrite or a question in the other language in between does not cost the head again. ``prefix_cache`` adds llama_cpp's RAM cache of earlier states:
     measured (bench/bench_generators.py) it only helps when a whole prompt comes back (a repeated question: TTFT
     2.4 → 1.3 s for Qwen 0.5B, 5.2 → 2.0 s for 1.5B) and costs 0.4–1 s of state saving after every answer, so it
     is off by default.
