@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured first")
     parser.add_argument("--baseline-modes", nargs="+", choices=["on", "off"], default=["on"])
+    parser.add_argument("--baseline-files", nargs="+", type=Path, help="eval files for the baseline (default: --files)")
     parser.add_argument("--json", type=Path, help="write every figure, per question too, to this file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -134,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = {}
     if args.baseline:
-        results[f"baseline ({args.baseline.name})"] = run_checkout(args.baseline.resolve(), files,
+        baseline_files = [p.resolve() for p in args.baseline_files] if args.baseline_files else files
+        results[f"baseline ({args.baseline.name})"] = run_checkout(args.baseline.resolve(), baseline_files,
                                                                      args.baseline_modes, args.corpus.resolve())
     results["this checkout"] = run_checkout(ROOT, files, args.modes, args.corpus.resolve())
     if args.json:
