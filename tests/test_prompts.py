@@ -48,16 +48,19 @@ def test_english_question_gets_english_templates(road_passages):
     assert 'Passage [1] (青山县交通年报): "' in messages[1]["content"]
 
 
-def test_the_prompt_quotes_the_accepted_sentences_verbatim_under_their_passage_numbers():
+def test_the_prompt_quotes_the_accepted_sentences_first_verbatim_under_their_passage_numbers():
     filler = "".join(f"第{i}段介绍了与本题无关的工作安排和会议精神。" for i in range(20))
     answer = "白水镇打造竹林示范基地6000余亩。"
     passages = [passage_from(filler, source="a.txt"), passage_from(filler + answer + filler, source="b.txt")]
     question = "白水镇的竹林示范基地有多大？"
-    accepted = [c for c in rank_candidates(analyse_question(question), passages) if c.passage == 1][:1]
-    user = build_messages(question, passages, evidence=accepted)[1]["content"]
-    # Only what was accepted goes in, verbatim, under the number the citation check reads it by.
-    assert f"资料 [2]（b.txt）：“……{answer}……”" in user
-    assert "资料 [1]" not in user and "第3段" not in user
+    ranked = rank_candidates(analyse_question(question), passages)
+    accepted = ranked[-1]  # the lowest-ranked sentence, as if only it had passed the check
+    user = build_messages(question, passages, evidence=[accepted])[1]["content"]
+    quoted = user.split("\n\n问题")[0]
+    assert passages[accepted.passage].text[slice(*accepted.sentence)] in quoted
+    assert f"资料 [{accepted.passage + 1}]" in quoted  # the number the citation check reads it by
+    assert f"资料 [2]（b.txt）：“……{answer}" in quoted  # the best-ranked fill the rest of the budget
+    assert quoted.count("。") <= 3
 
 
 def test_without_accepted_sentences_the_best_ranked_ones_go_in_within_the_budget(road_passages):

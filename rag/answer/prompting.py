@@ -77,15 +77,16 @@ def build_messages(
 ) -> list[dict]:
     """System + user messages answering ``question`` from ``passages`` (numbered 1..n in order).
 
-    ``evidence``: the candidates to quote (the answerability stage's accepted ones, best first); by
-    default the best-ranked of ``passages``. ``language`` ("zh" or other) picks the template set; by
+    ``evidence``: the candidates to quote first (the answerability stage's accepted ones, best first);
+    the best-ranked candidates of ``passages`` fill the rest of the budget. ``language`` ("zh" or other) picks the template set; by
     default the question's language.
     """
     language = language or detect_language(question)
     lang = "zh" if language == "zh" else "en"
-    if not evidence:
-        evidence = rank_candidates(analysis or analyse_question(question), passages)
-    quoted = select_evidence(passages, evidence)
+    # The accepted sentences first; the best-ranked others fill the budget around them (one accepted
+    # sentence often leaves out the subject, or the rest of a list, that a neighbour states).
+    ranked = rank_candidates(analysis or analyse_question(question), passages)
+    quoted = select_evidence(passages, list(evidence or []) + ranked)
     if not quoted and passages:  # no sentence to rank (e.g. a passage of one unpunctuated line): its opening
         quoted = {0: [(0, min(len(passages[0].text), EVIDENCE_CHARS))]}
     blocks = [
