@@ -45,12 +45,13 @@ def worker(files: list[Path], modes: list[str], corpus: Path) -> dict:
     from rag.ingest.indexing import update_index
     from rag.app.metrics import compute_metrics, load_questions
     from rag.answer.pipeline import Pipeline
-    from rag.app.runtime import get_retriever
+    from rag.app.builder import make_retriever
+    from rag.app.config import Settings
 
     out: dict = {"load_avg_1m_before": round(os.getloadavg()[0], 2), "files": {}}
     with tempfile.TemporaryDirectory() as tmp:
         update_index([corpus], Path(tmp) / "index")
-        retriever = get_retriever(Path(tmp) / "index")
+        retriever = make_retriever(Settings(index=str(Path(tmp) / "index")))
         generator = load_generator("auto", None)
         started = time.perf_counter()
         generator.warm_up()
@@ -85,7 +86,7 @@ def worker(files: list[Path], modes: list[str], corpus: Path) -> dict:
                     "prompt_tokens_median": statistics.median(tokens) if tokens else None,
                     **{k: metrics.get(k) for k in ("answer_keyword_accuracy", "citation_precision",
                                                    "refusal_accuracy", "false_refusal_rate")},
-                    "per_question": [{k: r[k] for k in ("qid", "ttft_s", "prompt_tokens", "refused")}
+                    "per_question": [{k: r[k] for k in ("qid", "ttft_s", "prompt_tokens", "refused", "answer")}
                                      for r in rows[mode]],
                 }
             out["files"][path.name] = result
