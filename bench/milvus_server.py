@@ -192,6 +192,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True, type=Path, help="folder for its data and logs")
     args = ap.parse_args()
+    # Started in the background (`&`), a shell leaves SIGINT ignored: Ctrl+C, kill -INT and kill all stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = MilvusServer(args.data).start()
     print(f"Milvus server ready: YUANWEN_MILVUS_URI={server.uri} (pid {server.proc.pid}); Ctrl+C stops it", flush=True)
     try:
