@@ -269,3 +269,14 @@ def test_a_how_big_question_does_not_need_its_noun_restated():
     asked = asked_for(analyse_question("深洞村2021年种茶的基地有多大面积？"))
     assert asked.head == ""
     assert judge(asked, "2021年,当地高山茶种植基地达1400余亩", passage, 0, len(passage.text)).ok
+
+
+def test_another_named_project_is_another_subject():
+    text = ("韶关在东莞的首个产业“反向飞地”凤武产业合作园项目已于10月动工建设。"
+            "10月26日,韶关翁源华润希望乡村项目在韶关市翁源县官渡镇镇仔村开工。")
+    passage = passage_from(text, source="feidi.txt")
+    asked = asked_for(analyse_question("韶关在东莞的首个产业“反向飞地”项目叫什么?"))
+    second = text.index("10月26日")
+    j = judge(asked, "韶关翁源华润希望乡村项目在韶关市翁源县官渡镇镇仔村开工", passage, second, len(text))
+    assert not j.ok and "华润希望乡村项目" in j.other_subject
+    assert judge(asked, "韶关在东莞的首个产业“反向飞地”凤武产业合作园项目已于10月动工建设", passage, 0, second).ok

@@ -603,6 +603,8 @@ def _rival(subject: Subject, window: str) -> str:
         others = [m.group() for m in pattern.finditer(window)
                   if m.group(group) == subject.level and m.group() not in subject.forms]
         return others[0] if others else ""
+    if subject.kind == "name" and subject.level in THING_HEADS:
+        return _other_thing(subject, window)
     if subject.kind == "incident":
         # Another kind of the same head ("交通事故" for 踩踏事故): a noun or verb before it, not an
         # adjective ("强烈地震" is still the asked earthquake).
@@ -622,6 +624,24 @@ def _rival(subject: Subject, window: str) -> str:
         for name in _level_names(window, subject.level):
             if not any(f in name or name in f for f in subject.forms):
                 return name
+    return ""
+
+
+def _other_thing(subject: Subject, window: str) -> str:
+    """Another named thing of the same head ("韶关翁源华润希望乡村项目" for the asked "反向飞地"项目): the words
+    before the head back to a particle or punctuation, one of them rare enough to be a name."""
+    words = [(w.word, w.flag) for w in _posseg().cut(window)]
+    for i, (word, _flag) in enumerate(words):
+        if word != subject.level:
+            continue
+        j = i
+        while j > 0 and not words[j - 1][1].startswith(("u", "p", "c", "r", "d", "x", "m")):
+            j -= 1
+        phrase = "".join(w for w, _f in words[j:i])
+        named = any(re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and is_name_like(w) and term_weight(w) >= CARRIED_IDF
+                    for w, _f in words[j:i])
+        if named and not any(f in phrase + word or phrase + word in f for f in subject.forms):
+            return phrase + word
     return ""
 
 
