@@ -35,9 +35,9 @@ QUESTION_WORDS = frozenset(
 
 # A question word fused with its measure word by jieba ("几所", "多少家", "哪几个"): a cue too.
 _QUESTION_COMPOUND = re.compile(r"^(?:哪|几|多少|什么|多大|多久)[\u4e00-\u9fff]?$|^哪几")
-# "2021年种茶": a date's unit is cut off before segmenting, or jieba reads "年种".
-# So is "多大" ("有多大面积" → "大面积").
-_DATE_UNIT = re.compile(r"(\d+[年月日号]|多大|多长|多高|多远|多久|多重)(?=[\u4e00-\u9fff])")
+# Cut off before segmenting, or jieba glues them to the next word: a date's unit ("2021年种茶" would
+# give "年种") and an adjectival question word ("有多大面积" would give "大面积").
+_CUT_BEFORE_SEGMENTING = re.compile(r"(\d+[年月日号]|多大|多长|多高|多远|多久|多重)(?=[\u4e00-\u9fff])")
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Chinese numerals with a measure word; a lone "一" is left out ("一村一特色" is no count).
@@ -165,7 +165,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     translated = {w for group in term_groups for w in tokenize(group.source)}
     terms: dict[str, float] = {}
     alternatives: dict[str, tuple[str, ...]] = {}
-    for term in tokenize(_DATE_UNIT.sub(r"\1，", question)):
+    for term in tokenize(_CUT_BEFORE_SEGMENTING.sub(r"\1，", question)):
         if (term in QUESTION_WORDS or _QUESTION_COMPOUND.match(term) or (len(term) == 1 and not term.isdigit())
                 or term in translated):
             continue
