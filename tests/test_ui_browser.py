@@ -208,3 +208,52 @@ def test_knowledge_base_conversation_feedback_and_export_in_the_browser(browser,
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing wider than the phone
     page.screenshot(path=str(ARTIFACTS / "ui_conversations_phone.png"), full_page=True)
     phone.close()
+
+
+@pytest.fixture
+def one_chat_worker(monkeypatch):
+    """The server below runs one chat at a time, so a second chat waits in Gradio's queue."""
+    import ui.app
+
+    monkeypatch.setattr(ui.app, "CHAT_WORKERS", 1)
+
+
+def test_a_waiting_chat_shows_its_place_in_the_queue(browser, one_chat_worker, slow_model_server):
+    """While the chat model is busy, a chat's bubble shows how many questions are ahead of it; a chat beyond the
+    server's chat workers shows Gradio's own queue place; both are answered, each in its own page, in order."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from rag.app.runtime import MODEL_TURNS
+
+    url, model = slow_model_server
+    pages = []
+    for _ in range(2):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.locator("#yw-question textarea").wait_for(timeout=TIMEOUT_MS)
+        expect(page.locator("#yw-examples")).to_contain_text("多少", timeout=TIMEOUT_MS)
+        pages.append(page)
+    first, second = pages
+    holder = MODEL_TURNS.join()  # another request has the model
+    assert holder.wait(5)
+    try:
+        _ask(first, "浈江区推荐了多少家企业申报高新技术企业？")
+        expect(first.locator('#yw-chat [data-testid="bot"]').last).to_contain_text(
+            "1 question is ahead of yours", timeout=TIMEOUT_MS)
+        expect(first.locator("#yw-chat")).to_contain_text("前面还有 1 个问题")
+        _ask(second, "肇庆建成多少套乡镇干部周转房？")
+        expect(second.get_by_text(re.compile(r"queue: 1/1")).first).to_be_visible(timeout=TIMEOUT_MS)
+        ARTIFACTS.mkdir(exist_ok=True)
+        first.screenshot(path=str(ARTIFACTS / "ui_waiting_for_model.png"))
+        second.screenshot(path=str(ARTIFACTS / "ui_waiting_in_queue.png"))
+    finally:
+        holder.leave()
+    expect(first.locator('#yw-chat [data-testid="bot"]').last).to_contain_text("47家企业", timeout=TIMEOUT_MS)
+    expect(second.locator('#yw-chat [data-testid="bot"]').last).to_contain_text("2629套", timeout=TIMEOUT_MS)
+    expect(first.locator("#yw-chat")).not_to_contain_text("2629套")
+    expect(second.locator("#yw-chat")).not_to_contain_text("47家企业")
+    assert model.overlaps == 0 and len(model.order) == 2
+    for page in pages:
+        page.close()

@@ -25,6 +25,7 @@ from rag.ingest.documents import SUPPORTED_SUFFIXES
 from rag.errors import YuanwenError
 from rag.app.conversations import ConversationStore
 from rag.app.knowledge_bases import DEFAULT_KB, create_kb, data_dir, get_kb, list_kbs
+from rag.app.runtime import Waiting, answer_in_turn, ask_in_turn
 from rag.retrieve.retrieval import MODES, Retriever
 from rag.schema import Answer
 from rag.store.docstore import document_labels
@@ -35,6 +36,9 @@ from ui.uploads import store_upload, uploads_dir_for
 log = logging.getLogger("yuanwen.ui")
 CSS_PATH = Path(__file__).with_name("style.css")
 MAX_K = 20
+# Chats handled at once by one server; beyond them a chat waits in Gradio's queue (its place shown on the page).
+# Enough for extractive answers to go on while chats that need the one chat model wait for it.
+CHAT_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -184,9 +188,12 @@ def respond(backend: Backend, question: str, chat: list, turns: list, k: int, mo
         backend.require_documents()
         pipe = backend.pipeline(k, mode, choice, model)
         streamed = ""
-        for piece in pipe.ask_stream(question, history=turns):
+        for piece in ask_in_turn(pipe, question, turns):
             if isinstance(piece, Answer):
                 answer = piece
+            elif isinstance(piece, Waiting):  # another chat has the model: show this one's place in the line
+                chat[-1] = {"role": "assistant", "content": render.waiting_markdown(piece.ahead)}
+                yield chat, turns, gr.skip(), gr.skip(), gr.skip(), ""
             else:
                 streamed += piece
                 chat[-1] = {"role": "assistant", "content": render.esc(streamed)}
@@ -375,7 +382,7 @@ def api_ask(backend: Backend, question: str, k: int = 5, retriever: str = "hybri
         backend = backend.for_kb(kb or DEFAULT_KB)
         pipe = backend.pipeline(k, retriever, generator or backend.settings.generator, model)
         # Through json as the CLI does: details hold int-keyed maps that Gradio's encoder refuses.
-        return json.loads(json.dumps(pipe.ask(question).to_json(), ensure_ascii=False, default=str))
+        return json.loads(json.dumps(answer_in_turn(pipe, question).to_json(), ensure_ascii=False, default=str))
     except Exception as exc:
         raise _api_error(exc) from None
 
@@ -393,7 +400,8 @@ def api_chat(backend: Backend, question: str, conversation_id: str = "", kb: str
             kb, history = kb or saved.kb, saved.history()
         b = backend.for_kb(kb or DEFAULT_KB)
         b.require_documents()
-        answer = b.pipeline(k, retriever, generator or b.settings.generator, model).ask(question, history or None)
+        answer = answer_in_turn(b.pipeline(k, retriever, generator or b.settings.generator, model), question,
+                                history or None)
         conversation_id, turn_id = backend.conversations.add_turn(user, conversation_id or None, b.kb, answer)
     except Exception as exc:
         raise _api_error(exc) from None
@@ -546,8 +554,12 @@ def build_app(backend: Backend, kb: str | None = None) -> gr.Blocks:
         def refresh(kb_value: str):
             return corpus_view(backend.for_kb(kb_value))
 
+        # One line for every way of asking (Enter, the button, an example): CHAT_WORKERS chats run at once, the
+        # rest wait in Gradio's queue, which shows each its place; a running chat that needs the model busy with
+        # another shows its place at the model in its bubble (rag.app.runtime.ask_in_turn).
         chat_io = dict(inputs=[question, chat, turns, conv, kb_pick, k, mode, choice, model],
-                       outputs=[chat, turns, sources, query_info, debug, question, conv, conversations, copy_text])
+                       outputs=[chat, turns, sources, query_info, debug, question, conv, conversations, copy_text],
+                       concurrency_id="chat", concurrency_limit=CHAT_WORKERS)
         ask_fn = _typed(chat_turn, backend)
         question.submit(ask_fn, **chat_io, **private)
         ask.click(ask_fn, **chat_io, **private)
@@ -641,7 +653,7 @@ def api_answer(backend: Backend, kb: str, question: str, history: list[dict]):
     b = backend.for_kb(kb)
     b.require_documents()
     s = b.settings
-    return b.pipeline(s.k, s.retriever, s.generator or "auto", s.model).ask_stream(question, history=history)
+    return ask_in_turn(b.pipeline(s.k, s.retriever, s.generator or "auto", s.model), question, history)
 
 
 def launch(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str | list[str] | None = None,

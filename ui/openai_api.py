@@ -8,7 +8,13 @@ follow-ups are rewritten as in the UI). The reply's ``content`` is the verified 
 ``citations``: source, title, span and quoted text. A refusal is a normal answer.
 
 Streaming sends the role at once, then the *verified* answer: the pipeline checks every citation
-after the model has finished, and a stream cannot take back text it already sent.
+after the model has finished, and a stream cannot take back text it already sent. Meanwhile it sends
+SSE comments, which clients ignore: ``: queued, N ahead`` while the request waits for the chat model
+(requests take turns at it in arrival order, they never fail for being busy) and ``: generating`` for
+each piece the model writes.
+
+Requests run in their own pool of threads (``CHAT_THREADS``), so however many wait for the model,
+``/health`` and the UI's routes keep answering from the server's default pool.
 
 With ``--api-key`` every request needs ``Authorization: Bearer KEY``. With ``--auth`` and no key
 the endpoint is closed (401), so a login-protected server never serves its documents unauthenticated.
@@ -21,16 +27,19 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from rag.app.runtime import Waiting
 from rag.errors import YuanwenError
 from rag.schema import Answer
 from ui.render import SOURCES_SEPARATOR, text_with_sources
 
 log = logging.getLogger("yuanwen.openai_api")
+CHAT_THREADS = 64  # chat requests being served or waiting for the model at once; more wait for a thread
 
 
 def error_response(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
@@ -88,8 +97,15 @@ def _check_key(request: Request, api_key: str | None, login_required: bool):
 def openai_router(kb_names: Callable[[], list[str]], answer_for: Callable[[str, str, list[dict]], Iterator],
                   *, api_key: str | None = None, login_required: bool = False) -> APIRouter:
     """Routes for ``/v1``. ``kb_names()`` lists the knowledge bases; ``answer_for(kb, question, history)``
-    runs the pipeline (``Pipeline.ask_stream``: text pieces, then the Answer)."""
+    runs the pipeline in the request's turn (``rag.app.runtime.ask_in_turn``: ``Waiting`` places, text pieces,
+    then the Answer)."""
     router = APIRouter(prefix="/v1")
+    threads: list[anyio.CapacityLimiter] = []  # made in the server's event loop, on the first request
+
+    def limiter() -> anyio.CapacityLimiter:
+        if not threads:
+            threads.append(anyio.CapacityLimiter(CHAT_THREADS))
+        return threads[0]
 
     @router.get("/models")
     def models(request: Request):
@@ -123,12 +139,11 @@ def openai_router(kb_names: Callable[[], list[str]], answer_for: Callable[[str, 
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if body.get("stream"):
-            return StreamingResponse(_stream(answer_for, model, question, history, completion_id, created),
-                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        from starlette.concurrency import run_in_threadpool
-
+            events = _stream(answer_for, model, question, history, completion_id, created)
+            return StreamingResponse(_in_threads(events, limiter()), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
         try:
-            answer = await run_in_threadpool(_answer, answer_for, model, question, history)
+            answer = await anyio.to_thread.run_sync(_answer, answer_for, model, question, history, limiter=limiter())
         except YuanwenError as exc:
             return error_response(400, exc.message + (f" — {exc.hint}" if exc.hint else ""))
         except Exception as exc:  # one line for the client, the traceback in the server log
@@ -143,6 +158,17 @@ def openai_router(kb_names: Callable[[], list[str]], answer_for: Callable[[str, 
     return router
 
 
+async def _in_threads(items: Iterator[str], limiter: anyio.CapacityLimiter) -> AsyncIterator[str]:
+    """A blocking iterator's items, each taken in a thread of ``limiter``'s pool; closed when the client goes
+    (which gives up the request's place at the model)."""
+    done = object()
+    try:
+        while (item := await anyio.to_thread.run_sync(next, items, done, limiter=limiter)) is not done:
+            yield item
+    finally:
+        items.close()
+
+
 def _answer(answer_for, kb: str, question: str, history: list[dict]) -> Answer:
     final = None
     for piece in answer_for(kb, question, history):
@@ -152,7 +178,8 @@ def _answer(answer_for, kb: str, question: str, history: list[dict]) -> Answer:
 
 
 def _stream(answer_for, kb: str, question: str, history: list[dict], completion_id: str, created: int) -> Iterator[str]:
-    """SSE events: the role, keep-alive comments while the model writes, the verified answer, the end."""
+    """SSE events: the role, comments while the request waits and while the model writes, the verified answer,
+    the end."""
 
     def event(delta: dict, finish: str | None = None, **extra) -> str:
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": kb,
@@ -165,6 +192,8 @@ def _stream(answer_for, kb: str, question: str, history: list[dict], completion_
         for piece in answer_for(kb, question, history):
             if isinstance(piece, Answer):
                 final = piece
+            elif isinstance(piece, Waiting):
+                yield f": queued, {piece.ahead} ahead\n\n"
             else:
                 yield ": generating\n\n"
     except YuanwenError as exc:

@@ -214,3 +214,10 @@ EMPTY_STATE_HTML = (
 def error_markdown(message: str, hint: str = "") -> str:
     """A domain error as a chat message: what went wrong and what to do, never a traceback."""
     return f"⚠️ {esc(message)}" + (f"\n\n**Fix:** {esc(hint)}" if hint else "")
+
+
+def waiting_markdown(ahead: int) -> str:
+    """The chat bubble of a question waiting for the chat model: its place in the line."""
+    questions = "question is" if ahead == 1 else "questions are"
+    return (f'<span class="yw-waiting">排队等待模型：前面还有 {ahead} 个问题 · waiting for the model — '
+            f"{ahead} {questions} ahead of yours</span>")

@@ -42,6 +42,9 @@ class Generator(ABC):
 
     name: str
     model: str
+    # The model runs in this process, as one shared instance that answers one request at a time: requests take
+    # turns at it in arrival order (``rag.app.runtime.ask_in_turn``). False for a server that queues on its own.
+    local: bool = True
 
     @abstractmethod
     def stream(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import atexit
 import ctypes
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from rag.errors import ModelError
 from rag.generation.base import Generator, load_once
+from rag.generation.turns import TurnQueue
 
 INSTALL_HINT = "run `make llm`, or `pip install llama-cpp-python==0.3.36` (builds for ~20 min on 2 cores)"
 PREFIX_CACHE_BYTES = 512 << 20
@@ -35,12 +35,12 @@ def llama_cpp_available() -> bool:
 
 
 class _LoadedLlama:
-    """One llama.cpp context plus the lock that keeps two requests from interleaving in it, and the saved
-    states of the fixed prompt heads (system prompt + the user turn's opening) evaluated in it."""
+    """One llama.cpp context plus the first-come-first-served lock that keeps two requests from interleaving in
+    it, and the saved states of the fixed prompt heads (system prompt + the user turn's opening) evaluated in it."""
 
     def __init__(self, llm, prefix_cache: bool):
         self.llm = llm
-        self.lock = threading.Lock()
+        self.lock = TurnQueue()
         self.heads: dict[tuple[int, ...], object] = {}  # head tokens -> LlamaState, newest last
         self.head_hits = 0  # prompts that started from a saved head instead of re-evaluating it
         self.formatter = _chat_formatter(llm)
@@ -167,7 +167,7 @@ class LlamaCppGenerator(Generator):
     def prime(self, messages: list[dict]) -> None:
         """Evaluate and keep the head of ``messages`` (everything before the last message's content)."""
         loaded = self._loaded()
-        with loaded.lock:
+        with loaded.lock.turn():
             loaded.start_from_head(self._head_tokens(loaded.llm, messages))
 
     def _head_tokens(self, llm, messages: list[dict]) -> list[int]:
@@ -198,7 +198,7 @@ class LlamaCppGenerator(Generator):
         stop: list[str] | None = None,
     ) -> Iterator[str]:
         loaded = self._loaded()
-        with loaded.lock:
+        with loaded.lock.turn():
             loaded.start_from_head(self._head_tokens(loaded.llm, messages))
             chunks = loaded.llm.create_chat_completion(
                 messages,

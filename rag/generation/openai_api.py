@@ -40,6 +40,7 @@ class OpenAIGenerator(Generator):
     """
 
     name = "openai"
+    local = False  # the server schedules its own requests
 
     def __init__(
         self,
