@@ -320,3 +320,23 @@ def test_reindex_reads_changed_files_again(ui_backend, tmp_path):
     assert status.startswith("Re-indexed 4 documents") and "1 passages embedded" in status
     *_, last = _run(respond(ui_backend, "青松镇种植了多少亩茶树？", [], [], 5, "hybrid", "extractive", ""))
     assert "5200" in last[0][-1]["content"]
+
+
+def test_reindex_keeps_the_folder_part_of_each_source_name(tmp_path, fake_embedder):
+    """A folder indexed from the CLI holds sub/c.md; re-indexing from the UI must not rename it c.md."""
+    from rag.app.builder import index_files
+    from ui.app import Backend, reindex
+
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("青松镇概况\n\n青松镇2023年共种植茶树4800亩。", encoding="utf-8")
+    (folder / "sub" / "c.md").write_text("# 白云村\n\n白云村2023年修建水渠12公里。", encoding="utf-8")
+    settings = Settings(index=str(tmp_path / "idx"), generator="extractive")
+    index_files(settings, [folder], embedder=fake_embedder)
+    backend = Backend.from_settings(settings, embedder=fake_embedder)
+    (folder / "sub" / "c.md").write_text("# 白云村\n\n白云村2024年修建水渠15公里。", encoding="utf-8")
+    status = reindex(backend, progress=lambda *a, **k: None)
+    assert status.startswith("Re-indexed 2 documents"), status
+    assert sorted(d.source for d in backend.documents()) == ["a.txt", "sub/c.md"]
+    *_, last = _run(respond(backend, "白云村修建了多少公里水渠？", [], [], 5, "hybrid", "extractive", ""))
+    assert "15公里" in last[0][-1]["content"] and "sub/c.md" in last[2]

@@ -279,11 +279,21 @@ def remove(backend: Backend, name: str | None) -> str:
     return f"Removed {render.esc(label)}."
 
 
+def reindex_paths(docs) -> list[Path]:
+    """What to read again so every document keeps its source name: a document indexed from inside a folder
+    ("sub/c.md") is re-read through that folder (as ``yuanwen index FOLDER`` does: new files there are added,
+    deleted ones dropped); any other document through its own file, while it exists."""
+    folders = {Path(d.root) for d in docs if "/" in d.source and Path(d.root).is_dir()}
+    files = [Path(d.key) for d in docs
+             if Path(d.key).is_file() and not any(f in Path(d.key).parents for f in folders)]
+    return sorted(folders) + files
+
+
 def reindex(backend: Backend, progress=gr.Progress()) -> str:
     """Read every indexed document again from its file (changed paragraphs are re-embedded)."""
     from rag.app.builder import index_files
 
-    paths = [d.key for d in backend.documents() if Path(d.key).is_file()]
+    paths = reindex_paths(backend.documents())
     if not paths:
         return "Nothing to re-index: upload documents first."
 
