@@ -177,3 +177,24 @@ def test_ask_prints_a_refusal_once_with_its_reason(indexed, capsys):
     printed = capsys.readouterr().out
     assert printed.count("文档中没有找到") == 1
     assert "refused: the passages do not state this for 浈江区" in printed
+
+
+def test_eval_metrics_name_the_configured_generator_and_count_fallbacks(indexed, tmp_path, capsys, monkeypatch):
+    """A model answer that fails the answerability check is replaced by the extractive one: the metrics say
+    which generator was configured and how many answers each gave (not the first answer's generator)."""
+    from rag.app import builder
+    from tests.fixtures_answering import ScriptedGenerator
+
+    questions = [{"qid": "houses", "question": "乡镇干部周转房建了多少套?", "answerable": True, "evidence": ["2629套"],
+                  "answer_keywords": ["2629"]},
+                 {"qid": "people", "question": "鹰峰社区常驻人口多少?", "answerable": True, "evidence": ["2.7万人"],
+                  "answer_keywords": ["2.7万"]}]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
+    # The scripted model states 2629 houses for both: right for the first, not what the second passage says.
+    monkeypatch.setattr(builder, "make_generator", lambda *a, **k: ScriptedGenerator("乡镇干部周转房2629套[1]。"))
+    assert main(["eval", str(qfile), "--index", str(indexed), "--generator", "scripted", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["generator"] == "scripted"
+    assert metrics["answers_by_generator"].get("scripted") == 1, metrics
+    assert sum(metrics["answers_by_generator"].values()) == 2

@@ -11,6 +11,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -251,7 +252,10 @@ def eval_(
                      "refused": None, "citations": None, "error": b.error, "line": b.line} for b in bad]
     m["retriever"] = s.retriever
     if pipe is not None:
-        m["generator"] = results[0].get("generator") if results else None
+        # The configured generator, and how many answers each one gave (a model answer that failed the
+        # answerability check falls back to the extractive answerer).
+        m["generator"] = pipe.generator_name
+        m["answers_by_generator"] = dict(Counter(r["generator"] for r in results if r.get("generator")))
     if out_path:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         with open(out_path, "w", encoding="utf-8") as fh:
