@@ -237,3 +237,18 @@ def test_sidebar_saves_reopens_rates_exports_and_keeps_users_apart(ui_backend):
     status, listing, fresh = sidebar.delete(ui_backend, state, "default", alice)
     assert listing.choices == [] and fresh == sidebar.empty_state()
     assert isinstance(sidebar.sidebar(ui_backend, "default", alice), gr.Radio)
+
+
+def test_markdown_exports_older_than_an_hour_are_cleaned_up(tmp_path):
+    import os
+
+    from ui.sidebar import EXPORT_KEEP_SECONDS, export_folder
+
+    first = export_folder(tmp_path)
+    (first / "a.md").write_text("x", encoding="utf-8")
+    second = export_folder(tmp_path)
+    assert first.exists() and second.exists() and first != second
+    old = first.stat().st_mtime - EXPORT_KEEP_SECONDS - 10
+    os.utime(first, (old, old))
+    third = export_folder(tmp_path)
+    assert not first.exists() and second.exists() and third.exists()

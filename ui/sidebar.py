@@ -8,8 +8,11 @@ list, open, rename, delete, export or rate its own user's conversations.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -105,14 +108,28 @@ def delete(backend, state: dict, kb: str, request: gr.Request):
     return "Deleted the conversation.", sidebar(backend, kb, request), empty_state()
 
 
+EXPORT_KEEP_SECONDS = 3600  # Gradio copies the file for the download at once; ours is only needed that long
+
+
+def export_folder(root: Path | None = None, now: float | None = None) -> Path:
+    """A fresh private folder for one export, under one per-user folder whose exports older than an hour are
+    removed first (so a long-running server does not fill the temp folder)."""
+    root = root or Path(tempfile.gettempdir()) / f"yuanwen-exports-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    cutoff = (now if now is not None else time.time()) - EXPORT_KEEP_SECONDS
+    for old in root.iterdir():
+        if old.is_dir() and not old.is_symlink() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="export-", dir=root))
+
+
 def export_markdown(backend, state: dict, request: gr.Request):
     """The conversation as a Markdown file to download (numbered citations, quoted passages)."""
     if not (state or {}).get("id"):
         return gr.update(value=None, visible=False), "Ask a question first: there is nothing to export yet."
     conv = backend.conversations.get(user_of(request), state["id"])
     name = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", conv.title).strip("_")[:40] or "conversation"
-    folder = Path(tempfile.mkdtemp(prefix="yuanwen-export-"))
-    path = folder / f"{name}-{conv.id}.md"
+    path = export_folder() / f"{name}-{conv.id}.md"
     path.write_text(conversation_markdown(conv), encoding="utf-8")
     return gr.update(value=str(path), visible=True), f"Exported “{render.esc(conv.title)}”."
 
