@@ -116,3 +116,28 @@ def test_messages_become_question_and_history():
     assert history == [{"role": "user", "content": "白云镇种植了多少亩茶树？"},
                        {"role": "assistant", "content": "3600亩[1]"}]
 
+
+@pytest.mark.slow
+def test_the_default_offline_model_answers_through_the_openai_client(served_data):
+    """The real chat model behind the endpoint: a cited answer, streamed and not, named by its model."""
+    from rag.generation.offline_models import DEFAULT_MODEL, KNOWN_MODELS, installed_models
+    from tests.fixtures_server import Server
+
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm)")
+    if DEFAULT_MODEL not in installed_models():
+        pytest.skip(f"the default chat model is not installed (python -m rag.generation.offline_models install {DEFAULT_MODEL})")
+    server = Server(served_data, [], env={"YUANWEN_GENERATOR": "auto"}).start()
+    try:
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=600)
+        messages = [{"role": "user", "content": "青松镇建成了多少座茶叶加工厂？"}]
+        resp = client.chat.completions.create(model="default", messages=messages)
+        assert "3" in resp.choices[0].message.content.split(SOURCES_SEPARATOR)[0]
+        assert _citations(resp) and "加工厂3座" in _citations(resp)[0]["text"]
+        assert resp.model_extra["generator"] in ("llamacpp", "extractive")  # extractive: the model's answer failed a check
+        if resp.model_extra["generator"] == "llamacpp":
+            assert resp.model_extra["generator_model"] == KNOWN_MODELS[DEFAULT_MODEL].title
+        chunks = list(client.chat.completions.create(model="default", messages=messages, stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert "[1]" in text and _citations(chunks[-1])
+    finally:
+        server.stop()
