@@ -1,14 +1,20 @@
 """FAISS vs Milvus (Lite, or a server by URI) on the same synthetic vectors: ingest time, memory, query p50/p95,
-recall@10 against exact search, and an in-place update of a share of the rows against the full build.
+recall@10 against exact search, and an in-place update of a share of the rows against a full rebuild.
 
     python -m bench.vectorstores --rows 100000                      # FAISS and Milvus Lite
-    python -m bench.vectorstores --rows 1000000 --start-server      # FAISS and a temporary local Milvus server
+    python -m bench.vectorstores --rows 100000 --start-server       # FAISS and a temporary local Milvus server
+    python -m bench.vectorstores --rows 1000000 --start-server --stores milvus \
+        --milvus-index "IVF_SQ8 nlist=1024 nprobe=32" --milvus-search nprobe=16,nprobe=64
     YUANWEN_MILVUS_URI=http://127.0.0.1:19530 python -m bench.vectorstores --rows 100000 --stores milvus
 
 Synthetic clustered 384-d unit vectors, not text (say so when quoting). Milvus: "ingest" is inserting every row
-and checking it is visible; "index" is sealing the segments and waiting until the HNSW index covers every row
-(searches before that run on Milvus's temporary index). Memory: the FAISS index's size in this process, the
-Milvus server process's resident memory after the searches (0 when the store is not a local server).
+and checking it is visible; "index" is what the product's settle step does after a large write (flush, wait for
+the index build, wait until the query node serves the indexed segments). The Milvus server gets two rows: the
+searches right after the insert (served from Milvus's temporary index: what a build published before the settle
+step), and after the settle. A full rebuild (``yuanwen index --rebuild`` on Milvus: new collection, insert, index,
+load) is ingest + index; the update is the in-place write of the product. ``--milvus-search`` adds rows with other
+search parameters on the same index. Memory: the FAISS index's size in this process, the Milvus server process's
+resident memory after the searches (0 when the store is not a local server).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.app.config import load_settings
-from rag.store.milvus_store import MilvusStore, client, default_uri
+from rag.store.milvus_store import DEFAULT_INDEX, IndexSpec, MilvusStore, default_uri
 from rag.store.vectorstore import FaissStore
 
 K = 10
@@ -58,19 +64,6 @@ def rss_mb(pid: int | None) -> float:
     return 0.0
 
 
-def wait_indexed(store: MilvusStore, rows: int, timeout_s: float = 3600) -> float:
-    """Seal the segments and wait until the vector index covers every row; seconds spent."""
-    t = time.perf_counter()
-    c = client(store.uri, store.token)
-    c.flush(store.collection)
-    while time.perf_counter() - t < timeout_s:
-        info = c.describe_index(store.collection, "vector")
-        if int(info.get("indexed_rows", 0)) >= rows and int(info.get("pending_index_rows", 0)) == 0:
-            break
-        time.sleep(2)
-    return time.perf_counter() - t
-
-
 def update_share(store, kind: str, data: np.ndarray, share: float, seed: int = 2) -> tuple[float, int]:
     """Remove ``share`` of the rows and add as many new ones, in place; (seconds, rows changed)."""
     n = max(1, int(len(data) * share))
@@ -86,6 +79,10 @@ def update_share(store, kind: str, data: np.ndarray, share: float, seed: int = 2
     return time.perf_counter() - t, n
 
 
+def recall_at_k(got, truth) -> float:
+    return float(np.mean([len(set(a) & set(b)) / K for a, b in zip(got, truth)]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -94,6 +91,8 @@ def main() -> None:
     ap.add_argument("--stores", default="faiss,milvus")
     ap.add_argument("--update-share", type=float, default=0.01, help="share of rows replaced by the in-place update")
     ap.add_argument("--start-server", action="store_true", help="run Milvus on a temporary local server")
+    ap.add_argument("--milvus-index", default="", help=f"Milvus index spec (default {DEFAULT_INDEX!r})")
+    ap.add_argument("--milvus-search", default="", help="extra search parameters to measure, e.g. ef=128,ef=256")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     server = None
@@ -112,28 +111,55 @@ def main() -> None:
         where = "a local Milvus server" if server else (uri or "Milvus Lite")
         print(f"{args.rows} synthetic {args.dim}-d vectors, {args.queries} single queries, Milvus: {where}")
         print(f"| store | ingest s | index s | memory MB | query p50 ms | query p95 ms | recall@{K} | "
-              f"in-place update of {args.update_share:.0%} s | update / full ingest |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              f"in-place update of {args.update_share:.0%} s | update / ingest | update / full rebuild |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+
+        def row(label, ingest, index_s, memory, p50, p95, recall, update="", ratios=("", "")):
+            print(f"| {label} | {ingest} | {index_s} | {memory} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {update} | "
+                  f"{ratios[0]} | {ratios[1]} |", flush=True)
+
         for kind in args.stores.split(","):
             t = time.perf_counter()
             if kind == "faiss":
                 store = FaissStore.build(data)
-                ingest, index_s = time.perf_counter() - t, 0.0
+                ingest = time.perf_counter() - t
                 import faiss
 
                 memory = faiss.serialize_index(store.index).nbytes / 2**20
+                p50, p95, got = timed_queries(store, queries)
+                seconds, _ = update_share(store, kind, data, args.update_share)
+                row(f"faiss: {store.index_type}", f"{ingest:.1f}", "—", f"{memory:.0f}", p50, p95,
+                    recall_at_k(got, truth), f"{seconds:.2f}", (f"{seconds / ingest:.1%}", f"{seconds / ingest:.1%}"))
+                del store
+                continue
+            store = MilvusStore.build(data, uri=uri or default_uri(tmp), collection="bench_vectors",
+                                      index=args.milvus_index, settle=False)
+            ingest = time.perf_counter() - t
+            label = f"milvus{' server' if uri else ' Lite'}: {store.index}"
+            if uri:
+                p50, p95, got = timed_queries(store, queries)
+                row(f"{label}, right after the insert", f"{ingest:.1f}", "—", "", p50, p95, recall_at_k(got, truth))
+                t = time.perf_counter()
+                settled = store.settle(fresh=True)
+                index_s = time.perf_counter() - t
+                if not settled:
+                    print(f"(the index did not settle within {index_s:.0f} s)")
             else:
-                store = MilvusStore.build(data, uri=uri or default_uri(tmp), collection="bench_vectors")
-                ingest = time.perf_counter() - t
-                index_s = wait_indexed(store, args.rows) if uri else 0.0
+                index_s = 0.0
             p50, p95, got = timed_queries(store, queries)
-            if kind != "faiss":
-                memory = rss_mb(server.server_pid()) if server else 0.0
-            recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(got, truth)])
+            memory = rss_mb(server.server_pid()) if server else 0.0
+            recall = recall_at_k(got, truth)
+            spec = store.index
+            for extra in filter(None, args.milvus_search.split(",")):
+                key, _, value = extra.partition("=")
+                store.index = IndexSpec(spec.index_type, spec.build, {**spec.search, key: int(value)})
+                e50, e95, egot = timed_queries(store, queries)
+                row(f"milvus: same index, search {extra}", "", "", "", e50, e95, recall_at_k(egot, truth))
+            store.index = spec
             seconds, _ = update_share(store, kind, data, args.update_share)
-            label = f"{kind}: {store.index_type}"
-            print(f"| {label} | {ingest:.1f} | {index_s:.1f} | {memory:.0f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | "
-                  f"{seconds:.2f} | {seconds / ingest:.3f} |", flush=True)
+            rebuild = ingest + index_s
+            row(f"{label}{', after settling' if uri else ''}", f"{ingest:.1f}", f"{index_s:.1f}", f"{memory:.0f}",
+                p50, p95, recall, f"{seconds:.2f}", (f"{seconds / ingest:.1%}", f"{seconds / rebuild:.1%}"))
             del store
     finally:
         if server is not None:

@@ -13,7 +13,8 @@ pytest.importorskip("pymilvus", reason="pymilvus not installed (pip install 'yua
 from rag.app.config import load_settings  # noqa: E402
 from rag.store.index import Index, current_version  # noqa: E402
 from rag.ingest.indexing import remove_documents, update_index  # noqa: E402
-from rag.store.milvus_store import ALIVE, MilvusStore, client  # noqa: E402
+from rag.errors import YuanwenError  # noqa: E402
+from rag.store.milvus_store import ALIVE, DEFAULT_INDEX, SETTLE_ROWS, IndexSpec, MilvusStore, client  # noqa: E402
 from rag.retrieve.retrieval import Retriever  # noqa: E402
 
 QUESTIONS = ["乡镇干部周转房建了多少套", "鹰峰社区常驻人口", "人才公寓投资", "韶关学院培训班"]
@@ -137,3 +138,53 @@ def test_rebuild_writes_a_new_collection_and_drops_the_old_one_later(both, corpu
     assert client(first.vectors.uri).has_collection(rebuilt.vectors.collection)
     pointer = json.loads((current_version(tmp_path / "milvus") / "milvus.json").read_text())
     assert pointer["collection"] == rebuilt.vectors.collection and pointer["generation"] == 2
+
+
+def test_index_spec_setting_parses_build_and_search_parameters(monkeypatch):
+    spec = IndexSpec.parse("")
+    assert str(spec) == DEFAULT_INDEX and spec.index_type == "HNSW" and spec.build == {"M": 16, "efConstruction": 128}
+    assert spec.search_params(10) == {"metric_type": "IP", "params": {"ef": 512}}
+    assert spec.search_params(800)["params"]["ef"] == 800  # HNSW needs ef >= the number of results
+    ivf = IndexSpec.parse("ivf_sq8 nlist=1024 nprobe=32")
+    assert (ivf.index_type, ivf.build, ivf.search_params(50)["params"]) == ("IVF_SQ8", {"nlist": 1024}, {"nprobe": 32})
+    assert IndexSpec.parse(str(ivf)) == ivf
+    with pytest.raises(YuanwenError, match="NAME=VALUE"):
+        IndexSpec.parse("HNSW M16")
+    monkeypatch.setenv("YUANWEN_MILVUS_INDEX", "IVF_FLAT nlist=8 nprobe=8")
+    assert load_settings().store.milvus_index == "IVF_FLAT nlist=8 nprobe=8"
+
+
+def test_milvus_index_setting_builds_that_index_and_updates_keep_it(corpus_dir, tmp_path, fake_embedder, monkeypatch,
+                                                                    milvus_uri):
+    monkeypatch.setenv("YUANWEN_MILVUS_INDEX", "IVF_FLAT nlist=4 nprobe=4")
+    milvus_index(corpus_dir, tmp_path / "milvus", fake_embedder, monkeypatch)
+    first = Index.open(tmp_path / "milvus")
+    assert str(first.vectors.index) == "IVF_FLAT nlist=4 nprobe=4"
+    assert client(first.vectors.uri).describe_index(first.vectors.collection, "vector")["index_type"] == "IVF_FLAT"
+    assert "2629套" in top_texts(first, fake_embedder, "乡镇干部周转房")[0]
+    monkeypatch.delenv("YUANWEN_MILVUS_INDEX")  # the collection keeps the index it was built with
+    (corpus_dir / "d.txt").write_text("新文档\n\n大栗港镇打造笋竹林示范基地6000余亩。", encoding="utf-8")
+    milvus_index(corpus_dir, tmp_path / "milvus", fake_embedder, monkeypatch)
+    second = Index.open(tmp_path / "milvus")
+    assert second.vectors.collection == first.vectors.collection and str(second.vectors.index) == str(first.vectors.index)
+
+
+@pytest.mark.slow
+def test_large_write_is_served_from_the_built_index_before_it_is_published(milvus_server):
+    """Fresh rows are searched from Milvus's temporary index until the real one is built and handed over:
+    a write of SETTLE_ROWS or more waits for that, so the published version is searched from the index."""
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = MilvusStore.build(vectors, uri=milvus_server.uri, collection="settle_test", settle=None)  # < SETTLE_ROWS
+    c = client(milvus_server.uri)
+    assert not any(s.index_id for s in c.list_loaded_segments("settle_test"))  # still the growing segment
+    n = SETTLE_ROWS
+    more = rng.standard_normal((n, 16)).astype(np.float32)
+    store = store.write_generation(2, np.arange(3000, 3000 + n), more, np.zeros(0, dtype=np.int64), 3000 + n)
+    loaded = c.list_loaded_segments("settle_test")
+    flushed = c.list_persistent_segments("settle_test")
+    assert loaded and sum(s.num_rows for s in flushed) == 3000 + n
+    assert {s.segment_id for s in flushed} <= {s.segment_id for s in loaded if s.index_id}
+    assert store.search(vectors[7], 5)[0][0] == 7
+    c.drop_collection("settle_test")

@@ -17,6 +17,8 @@ module that reads the ``YUANWEN_*`` settings from the environment.
     faiss_index = ""          # FAISS factory string [+ search parameters], e.g. "HNSW32,Flat efSearch=128"
     milvus_uri = ""           # empty: Milvus Lite file beside the index; else a server, e.g. http://milvus:19530
     milvus_token = ""         # better given as $YUANWEN_MILVUS_TOKEN than written in a file
+    milvus_index = ""         # a new collection's index, e.g. "HNSW M=16 efConstruction=128 ef=512" (the default)
+                              # or "IVF_SQ8 nlist=1024 nprobe=32"; an existing collection keeps its own
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _ENV = {
     "faiss_index": "YUANWEN_FAISS_INDEX",
     "milvus_uri": "YUANWEN_MILVUS_URI",
     "milvus_token": "YUANWEN_MILVUS_TOKEN",
+    "milvus_index": "YUANWEN_MILVUS_INDEX",
 }
 
 
@@ -61,6 +64,7 @@ class Settings:
     faiss_index: str = ""  # empty: chosen by collection size (rag.store.vectorstore)
     milvus_uri: str = ""
     milvus_token: str = ""
+    milvus_index: str = ""  # empty: rag.store.milvus_store.DEFAULT_INDEX
 
     def with_overrides(self, **overrides) -> "Settings":
         """These settings with the given values (None = keep): command-line flags go through here."""
@@ -69,7 +73,8 @@ class Settings:
     @property
     def store(self) -> StoreOptions:
         return StoreOptions(vector_store=self.vector_store, faiss_index=self.faiss_index,
-                            milvus_uri=self.milvus_uri, milvus_token=self.milvus_token)
+                            milvus_uri=self.milvus_uri, milvus_token=self.milvus_token,
+                            milvus_index=self.milvus_index)
 
 
 def load_settings(**flags) -> Settings:

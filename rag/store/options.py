@@ -17,3 +17,4 @@ class StoreOptions:
     faiss_index: str = ""  # FAISS factory string, optionally + " " + search parameters; empty: by collection size
     milvus_uri: str = ""  # empty: a Milvus Lite file beside the index versions
     milvus_token: str = ""  # never written to disk
+    milvus_index: str = ""  # Milvus index type + parameters of a new collection; empty: milvus_store.DEFAULT_INDEX

@@ -99,7 +99,7 @@ def write_milvus(folder: Path, directory: Path, manifest, changes: VectorChanges
         base, added, added_vectors, removed = old, changes.added_keys, changes.added_vectors, changes.removed_keys
     else:
         base = MilvusStore.create(uri=uri, collection=collection_name(folder.name.removeprefix(".tmp-")),
-                                  dim=manifest.dim, token=options.milvus_token)
+                                  dim=manifest.dim, token=options.milvus_token, index=options.milvus_index)
         base.save(folder / "milvus.json")  # written first: a killed build's collection is found and dropped
         added, removed = changes.keys, np.zeros(0, dtype=np.int64)
         added_vectors = changes.vectors(changes.keys, previous.vectors if previous is not None else None)
