@@ -20,6 +20,7 @@ resident memory after the searches (0 when the store is not a local server).
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import statistics
 import tempfile
@@ -94,6 +95,10 @@ def main() -> None:
     ap.add_argument("--milvus-index", default="", help=f"Milvus index spec (default {DEFAULT_INDEX!r})")
     ap.add_argument("--milvus-search", default="", help="extra search parameters to measure, e.g. ef=128,ef=256")
     args = ap.parse_args()
+    progress = logging.StreamHandler()
+    progress.setFormatter(logging.Formatter("(%(asctime)s %(message)s)"))
+    logging.getLogger("rag.store.milvus_store").addHandler(progress)
+    logging.getLogger("rag.store.milvus_store").setLevel(logging.INFO)
     tmp = Path(tempfile.mkdtemp())
     server = None
     try:
@@ -135,6 +140,7 @@ def main() -> None:
             store = MilvusStore.build(data, uri=uri or default_uri(tmp), collection="bench_vectors",
                                       index=args.milvus_index, settle=False)
             ingest = time.perf_counter() - t
+            print(f"(inserted in {ingest:.1f} s)", flush=True)
             label = f"milvus{' server' if uri else ' Lite'}: {store.index}"
             if uri:
                 p50, p95, got = timed_queries(store, queries)

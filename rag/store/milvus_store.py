@@ -219,9 +219,13 @@ class MilvusStore:
         timeout_s = SETTLE_TIMEOUT_S if timeout_s is None else timeout_s
         start = time.monotonic()
         c.flush(self.collection)
-        indexed_at = None
+        indexed_at, reported = None, start
         while True:
             info = c.describe_index(self.collection, "vector")
+            if time.monotonic() - reported >= 30:
+                reported = time.monotonic()
+                log.info("Milvus %s: %s of %s rows indexed after %.0f s", self.collection, info.get("indexed_rows"),
+                         info.get("total_rows"), reported - start)
             if int(info.get("pending_index_rows", 0)) == 0 and int(info.get("indexed_rows", 0)) >= int(
                     info.get("total_rows", 0)):
                 indexed_at = indexed_at or time.monotonic()
