@@ -23,7 +23,6 @@ bench/vectorstores.py).
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 import threading
 import time
@@ -32,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.milvus_server import configured_or_started
 from bench.vectorstores import synthetic
-from rag.app.config import load_settings
 from rag.store.milvus_store import ALIVE, MilvusStore, _generation_filter, client
 
 AFTER_S = 2.0  # the reader keeps reading this long after the swap
@@ -126,15 +125,7 @@ def main() -> None:
     ap.add_argument("--update-share", type=float, default=0.01)
     ap.add_argument("--start-server", action="store_true", help="run Milvus on a temporary local server")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp())
-    server = None
-    try:
-        uri = load_settings().milvus_uri
-        if args.start_server:
-            from bench.milvus_server import MilvusServer
-
-            server = MilvusServer(tmp / "server").start()
-            uri = server.uri
+    with configured_or_started(args.start_server, Path(tempfile.mkdtemp())) as (uri, _):
         if not uri:
             raise SystemExit("needs a Milvus server: --start-server or $YUANWEN_MILVUS_URI")
         c = client(uri)
@@ -195,10 +186,6 @@ def main() -> None:
             current[0] = plain_version(uri, "pub_in_place", new_keys)
 
         run("in place without generations (delete + insert, then CURRENT)", current, probes, publish_in_place)
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

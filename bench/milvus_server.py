@@ -13,6 +13,7 @@ control, for as long as you need it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -186,6 +187,23 @@ class MilvusServer:
         except OSError:
             return None
         return int(children[0]) if children else None
+
+
+@contextlib.contextmanager
+def configured_or_started(start: bool, folder: Path):
+    """(URI, server): a temporary local server in ``folder`` when ``start``, else the configured
+    ``milvus_uri`` ("" = Milvus Lite) and None; the server is stopped and the folder removed afterwards."""
+    from rag.app.config import load_settings
+
+    server = None
+    try:
+        if start:
+            server = MilvusServer(Path(folder) / "server").start()
+        yield (server.uri if server else load_settings().milvus_uri), server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import statistics
 import tempfile
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.app.config import load_settings
+from bench.milvus_server import configured_or_started
 from rag.store.milvus_store import DEFAULT_INDEX, IndexSpec, MilvusStore, default_uri
 from rag.store.vectorstore import FaissStore
 
@@ -100,14 +99,7 @@ def main() -> None:
     logging.getLogger("rag.store.milvus_store").addHandler(progress)
     logging.getLogger("rag.store.milvus_store").setLevel(logging.INFO)
     tmp = Path(tempfile.mkdtemp())
-    server = None
-    try:
-        uri = load_settings().milvus_uri  # $YUANWEN_MILVUS_URI or yuanwen.toml; empty: Milvus Lite
-        if args.start_server:
-            from bench.milvus_server import MilvusServer
-
-            server = MilvusServer(tmp / "server").start()
-            uri = server.uri
+    with configured_or_started(args.start_server, tmp) as (uri, server):
         data = synthetic(args.rows, args.dim)
         queries = synthetic(args.queries, args.dim, seed=1)
         exact = FaissStore.build(data, "Flat")
@@ -167,10 +159,6 @@ def main() -> None:
             row(f"{label}{', after settling' if uri else ''}", f"{ingest:.1f}", f"{index_s:.1f}", f"{memory:.0f}",
                 p50, p95, recall, f"{seconds:.2f}", (f"{seconds / ingest:.1%}", f"{seconds / rebuild:.1%}"))
             del store
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

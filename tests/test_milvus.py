@@ -181,6 +181,7 @@ def test_large_write_is_served_from_the_built_index_before_it_is_published(milvu
     assert not any(s.index_id for s in c.list_loaded_segments("settle_test"))  # still the growing segment
     n = SETTLE_ROWS
     more = rng.standard_normal((n, 16)).astype(np.float32)
+    more /= np.linalg.norm(more, axis=1, keepdims=True)
     store = store.write_generation(2, np.arange(3000, 3000 + n), more, np.zeros(0, dtype=np.int64), 3000 + n)
     loaded = c.list_loaded_segments("settle_test")
     flushed = c.list_persistent_segments("settle_test")
