@@ -33,7 +33,7 @@ import numpy as np
 
 from bench.milvus_server import configured_or_started
 from bench.vectorstores import synthetic
-from rag.store.milvus_store import ALIVE, MilvusStore, _generation_filter, client
+from rag.store.milvus_store import ALIVE, DEFAULT_INDEX, IndexSpec, MilvusStore, _generation_filter, client
 
 AFTER_S = 2.0  # the reader keeps reading this long after the swap
 
@@ -93,7 +93,7 @@ def plain_version(uri: str, name: str, keys) -> Version:
 
     def search(v):
         hits = c.search(name, data=[v.tolist()], limit=10, output_fields=["id"],
-                        search_params={"metric_type": "IP", "params": {"ef": 64}})[0]
+                        search_params=IndexSpec.parse(DEFAULT_INDEX).search_params(10))[0]
         return [int(h["id"]) for h in hits]
 
     def count() -> int:
