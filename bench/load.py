@@ -11,7 +11,9 @@ them for the one chat model. A probe asks `/health` every half second throughout
 
 Per request: **TTFT**, from sending the request to the first piece the model wrote (the server's `: generating`
 comment; the extractive answerer writes its answer in one piece), and **answer**, to the verified answer (what an
-OpenAI client displays: the endpoint sends the answer once its citations are checked). An answer counts as
+OpenAI client displays: the endpoint sends the answer once its citations are checked); also the **wait** in the
+queue (until the server's `: queued, 0 ahead`), and TTFT counted from the end of that wait, which is the model's
+own time to first token. An answer counts as
 *cited* when it is not a refusal and carries `[n]` markers and citations, *refused* when the server says so;
 anything else, an HTTP error, a warning message or a stream without `[DONE]` is an error. Peak RSS is the server
 process's high-water mark (VmHWM; psutil's RSS samples where /proc has none). Questions: the seed eval set.
@@ -57,6 +59,7 @@ class RequestResult:
     answer_s: float | None = None
     total_s: float | None = None
     places: list[int] = field(default_factory=list)  # the ``: queued, N ahead`` places it was told
+    wait_s: float = 0.0  # until its turn came (``: queued, 0 ahead``); 0 when it never waited
     content: str = ""
     refused: bool | None = None
     citations: int = 0
@@ -80,6 +83,8 @@ def read_stream(lines: Iterable[str], result: RequestResult, clock: Callable[[],
     for line in lines:
         if line.startswith(": queued, "):
             result.places.append(int(line.split()[2]))
+            if result.places[-1] == 0:
+                result.wait_s = clock()
         elif line.startswith(": generating"):
             if result.ttft_s is None:
                 result.ttft_s = clock()
@@ -130,6 +135,8 @@ def summarise(results: list[RequestResult], health_s: list[float], health_failur
     """The run's figures: p50/p95 of TTFT and answer time, verdict counts, /health latency."""
     answered = [r for r in results if r.verdict != "error"]
     ttft = [r.ttft_s for r in answered if r.ttft_s is not None]
+    ttft_in_turn = [r.ttft_s - r.wait_s for r in answered if r.ttft_s is not None]
+    waits = [r.wait_s for r in answered]
     answer = [r.answer_s for r in answered if r.answer_s is not None]
     verdicts = [r.verdict for r in results]
     errors = [r for r in results if r.verdict == "error"]
@@ -140,9 +147,11 @@ def summarise(results: list[RequestResult], health_s: list[float], health_failur
         "refused": verdicts.count("refused"),
         "cited_or_refused": verdicts.count("cited") + verdicts.count("refused"),
         "ttft_p50_s": percentile(ttft, 50), "ttft_p95_s": percentile(ttft, 95),
+        "wait_p50_s": percentile(waits, 50), "wait_p95_s": percentile(waits, 95),
+        "ttft_in_turn_p50_s": percentile(ttft_in_turn, 50), "ttft_in_turn_p95_s": percentile(ttft_in_turn, 95),
         "answer_p50_s": percentile(answer, 50), "answer_p95_s": percentile(answer, 95),
         "answer_max_s": max(answer) if answer else None,
-        "told_their_place": sum(1 for r in results if r.places),
+        "told_their_place": sum(1 for r in results if any(r.places)),
         "most_ahead": max((p for r in results for p in r.places), default=0),
         "health_checks": len(health_s) + health_failures,
         "health_failures": health_failures,
@@ -153,10 +162,12 @@ def summarise(results: list[RequestResult], health_s: list[float], health_failur
 
 
 class MemoryWatch:
-    """The peak resident memory of a process (and its children), sampled in a thread; VmHWM when /proc has it."""
+    """The peak resident memory of a process: its high-water mark (VmHWM) where /proc has one, else the largest
+    psutil sample; and the largest sampled sum of its child processes' RSS, reported apart."""
 
     def __init__(self, pid: int | None, every_s: float = 0.2):
-        self.pid, self.every_s, self.peak_bytes = pid, every_s, 0
+        self.pid, self.every_s = pid, every_s
+        self.sampled_bytes = self.children_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -178,10 +189,11 @@ class MemoryWatch:
         while not self._stop.is_set():
             try:
                 process = psutil.Process(self.pid)
-                rss = process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
+                self.sampled_bytes = max(self.sampled_bytes, process.memory_info().rss)
+                children = sum(c.memory_info().rss for c in process.children(recursive=True))
             except psutil.Error:
                 return
-            self.peak_bytes = max(self.peak_bytes, rss)
+            self.children_bytes = max(self.children_bytes, children)
             self._stop.wait(self.every_s)
 
     def peak_mb(self) -> int | None:
@@ -192,7 +204,7 @@ class MemoryWatch:
                     hwm = int(line.split()[1]) * 1024
         except (OSError, TypeError):
             pass
-        peak = max(hwm, self.peak_bytes)
+        peak = hwm or self.sampled_bytes
         return peak // (1 << 20) if peak else None
 
 
@@ -250,6 +262,7 @@ def run_load(url: str, questions: list[str], *, users: int, per_user: int, timeo
     summary = summarise(done, health_s, health_failures[0])
     summary |= {"users": users, "questions_per_user": per_user, "wall_s": round(wall, 1),
                 "peak_rss_mb": memory.peak_mb() if pid else None,
+                "children_peak_rss_mb": memory.children_bytes // (1 << 20) if pid else None,
                 "load_avg_before": round(load_before, 2), "load_avg_after": round(os.getloadavg()[0], 2)}
     return {"summary": summary, "requests": [asdict(r) | {"verdict": r.verdict} for r in done]}
 
@@ -347,12 +360,14 @@ def table(summaries: list[dict]) -> str:
         return "—" if value is None else f"{value:.{digits}f}"
 
     rows = ["| generator | users × questions | errors | cited / refused | TTFT p50 s | TTFT p95 s | answer p50 s | "
-            "answer p95 s | told their place | /health p95 / max s | peak RSS MB | load avg before → after |",
-            "|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|"]
+            "answer p95 s | wait p50 / p95 s | TTFT after the wait p50 / p95 s | told their place | "
+            "/health p95 / max s | peak RSS MB | load avg before → after |",
+            "|---|---|---:|---|---:|---:|---:|---:|---|---|---:|---|---:|---|"]
     for m in summaries:
         rows.append(f"| {m['generator']} | {m['users']} × {m['questions_per_user']} | {m['errors']} | "
                     f"{m['cited']} / {m['refused']} | {s(m['ttft_p50_s'])} | {s(m['ttft_p95_s'])} | "
-                    f"{s(m['answer_p50_s'])} | {s(m['answer_p95_s'])} | {m['told_their_place']} | "
+                    f"{s(m['answer_p50_s'])} | {s(m['answer_p95_s'])} | {s(m['wait_p50_s'])} / {s(m['wait_p95_s'])} | "
+                    f"{s(m['ttft_in_turn_p50_s'])} / {s(m['ttft_in_turn_p95_s'])} | {m['told_their_place']} | "
                     f"{s(m['health_p95_s'], 3)} / {s(m['health_max_s'], 3)} | {m['peak_rss_mb'] or '—'} | "
                     f"{m['load_avg_before']} → {m['load_avg_after']} |")
     return "\n".join(rows)

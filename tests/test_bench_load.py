@@ -21,10 +21,10 @@ def _read(lines: list[str]) -> load.RequestResult:
 
 
 def test_a_cited_answer_after_waiting_in_the_queue():
-    r = _read([_chunk("", ), ": queued, 2 ahead", "", ": queued, 1 ahead", ": generating", ": generating",
-               _chunk("答案是47家[1]。\n\n---\nSources:\n[1] a.txt"), _chunk(None, refused=False, citations=[{}]),
-               "data: [DONE]"])
-    assert r.places == [2, 1] and r.ttft_s == 1.0 and r.answer_s == 2.0 and r.total_s == 3.0
+    r = _read([_chunk("", ), ": queued, 2 ahead", "", ": queued, 1 ahead", ": queued, 0 ahead", ": generating",
+               ": generating", _chunk("答案是47家[1]。\n\n---\nSources:\n[1] a.txt"),
+               _chunk(None, refused=False, citations=[{}]), "data: [DONE]"])
+    assert r.places == [2, 1, 0] and r.wait_s == 1.0 and r.ttft_s == 2.0 and r.answer_s == 3.0 and r.total_s == 4.0
     assert r.verdict == "cited" and r.citations == 1
 
 
@@ -41,13 +41,14 @@ def test_refusals_errors_and_uncited_answers_are_told_apart():
 
 def test_the_summary_takes_percentiles_of_answered_requests_only():
     results = [load.RequestResult(u, "q", ttft_s=float(u), answer_s=float(u) + 1, content="x[1]", refused=False,
-                                  citations=1, done=True, places=[u] if u else []) for u in range(1, 21)]
+                                  citations=1, done=True, places=[u, 0], wait_s=u - 0.5) for u in range(1, 21)]
     results.append(load.RequestResult(99, "q", error="HTTP 500: boom"))
     m = load.summarise(results, [0.01, 0.02, 0.5], 1)
     assert m["requests"] == 21 and m["errors"] == 1 and m["cited"] == 20 and m["cited_or_refused"] == 20
     assert m["ttft_p50_s"] == pytest.approx(10.5) and m["ttft_p95_s"] == pytest.approx(19.05)
     assert m["answer_p95_s"] == pytest.approx(20.05) and m["answer_max_s"] == 21.0
     assert m["told_their_place"] == 20 and m["most_ahead"] == 20
+    assert m["wait_p50_s"] == pytest.approx(10.0) and m["ttft_in_turn_p95_s"] == pytest.approx(0.5)
     assert m["health_checks"] == 4 and m["health_failures"] == 1 and m["health_max_s"] == 0.5
     assert m["first_error"] == "HTTP 500: boom"
     assert "| x | 20 × 1 | 1 | 20 / 0 |" in load.table([m | {"generator": "x", "users": 20, "questions_per_user": 1,

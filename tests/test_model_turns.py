@@ -72,6 +72,17 @@ def test_leaving_while_waiting_moves_the_others_up_and_frees_nothing_it_never_he
         gone.wait(0)
 
 
+def test_a_queue_with_two_slots_serves_two_at_once_and_counts_places_from_the_slots():
+    queue = TurnQueue(slots=2)
+    a, b, c, d = (queue.join() for _ in range(4))
+    assert [t.ahead() for t in (a, b, c, d)] == [0, 0, 1, 2]
+    assert a.wait(0) and b.wait(0) and not c.wait(0.01)
+    b.leave()
+    assert c.wait(1) and d.ahead() == 1
+    with pytest.raises(ValueError):
+        TurnQueue(slots=0)
+
+
 def test_the_plain_lock_form_excludes_and_releases_on_error():
     queue = TurnQueue()
     with pytest.raises(ValueError):
@@ -115,6 +126,7 @@ def test_local_model_chats_run_one_at_a_time_first_come_first_served(ui_backend,
     for i, items in results.items():
         places = [item.ahead for item in items if isinstance(item, Waiting)]
         assert places and places[0] == i + 1 and places == sorted(places, reverse=True)  # its place, moving up
+        assert places[-1] == 0  # and when its turn came
         answer = items[-1]
         assert isinstance(answer, Answer) and answer.question == question(i) and not answer.refused
         assert "[1]" in answer.answer
@@ -152,7 +164,7 @@ def test_the_chat_bubble_shows_its_place_while_it_waits(ui_backend, slow_model, 
     thread.join(30)
     waiting = [s for s in shown if "ahead of yours" in s]
     assert "前面还有 1 个问题" in waiting[0] and "1 question is ahead of yours" in waiting[0]
-    assert "2629套" in shown[-1] and "ahead" not in shown[-1]
+    assert any("your turn" in s for s in shown) and "2629套" in shown[-1] and "ahead" not in shown[-1]
 
 
 # -- over HTTP ----------------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ follow-ups are rewritten as in the UI). The reply's ``content`` is the verified 
 Streaming sends the role at once, then the *verified* answer: the pipeline checks every citation
 after the model has finished, and a stream cannot take back text it already sent. Meanwhile it sends
 SSE comments, which clients ignore: ``: queued, N ahead`` while the request waits for the chat model
-(requests take turns at it in arrival order, they never fail for being busy) and ``: generating`` for
-each piece the model writes.
+(requests take turns at it in arrival order, they never fail for being busy), ``: queued, 0 ahead`` when
+its wait is over, and ``: generating`` for each piece the model writes.
 
 Requests run in their own pool of threads (``CHAT_THREADS``), so however many wait for the model,
 ``/health`` and the UI's routes keep answering from the server's default pool.

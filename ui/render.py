@@ -217,7 +217,9 @@ def error_markdown(message: str, hint: str = "") -> str:
 
 
 def waiting_markdown(ahead: int) -> str:
-    """The chat bubble of a question waiting for the chat model: its place in the line."""
+    """The chat bubble of a question waiting for the chat model: its place in the line (0: the wait is over)."""
+    if ahead <= 0:
+        return '<span class="yw-waiting">轮到你了，正在回答… · your turn: answering…</span>'
     questions = "question is" if ahead == 1 else "questions are"
     return (f'<span class="yw-waiting">排队等待模型：前面还有 {ahead} 个问题 · waiting for the model — '
             f"{ahead} {questions} ahead of yours</span>")

@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 
 
 class Turn:
@@ -25,7 +26,7 @@ class Turn:
         self._left = False
 
     def ahead(self) -> int:
-        """How many requests are ahead of this one (0: it is this one's turn; -1 once it has left)."""
+        """How many requests must finish before this one's turn (0: it is this one's turn; -1 once it has left)."""
         return self._queue._ahead(self)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -44,23 +45,26 @@ class Turn:
 
 
 class TurnQueue:
-    """A first-come-first-served lock whose waiters can read their place.
+    """A first-come-first-served lock (or, with ``slots`` > 1, semaphore) whose waiters can read their place.
 
     ``with queue.turn():`` is the plain lock, for code that does not show the place."""
 
-    def __init__(self):
+    def __init__(self, slots: int = 1):
+        if slots < 1:
+            raise ValueError("a TurnQueue needs at least one slot")
+        self.slots = slots
         self._changed = threading.Condition(threading.Lock())
-        self._line: deque[Turn] = deque()
+        self._line: deque[Turn] = deque()  # the first ``slots`` hold a turn, the rest wait in order
 
     def join(self) -> Turn:
-        """Enter the line at its end; the returned turn holds the lock once ``ahead()`` is 0."""
+        """Enter the line at its end; the returned turn holds a slot once ``ahead()`` is 0."""
         turn = Turn(self)
         with self._changed:
             self._line.append(turn)
         return turn
 
     def __len__(self) -> int:
-        """Requests in the line, the one being served included."""
+        """Requests in the line, those being served included."""
         with self._changed:
             return len(self._line)
 
@@ -75,7 +79,7 @@ class TurnQueue:
     def _ahead(self, turn: Turn) -> int:
         with self._changed:
             try:
-                return self._line.index(turn)
+                return max(0, self._line.index(turn) - self.slots + 1)
             except ValueError:
                 return -1
 
@@ -83,7 +87,7 @@ class TurnQueue:
         with self._changed:
             if turn._left:
                 raise RuntimeError("this turn has already left the queue")
-            return self._changed.wait_for(lambda: self._line[0] is turn, timeout)
+            return self._changed.wait_for(lambda: any(t is turn for t in islice(self._line, self.slots)), timeout)
 
     def _leave(self, turn: Turn) -> None:
         with self._changed:
