@@ -11,7 +11,7 @@ import json
 import pytest
 
 from rag.answer.answerability import asked_for, judge
-from rag.answer.extractive import analyse_question
+from rag.answer.question import analyse_question
 from rag.answer.pipeline import Pipeline
 from tests.fixtures_answering import KeywordRetriever, ScriptedGenerator, make_chunks, passage_from
 

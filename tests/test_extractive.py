@@ -1,5 +1,7 @@
 from rag.retrieve.crosslingual.translate import TermGroup
-from rag.answer.extractive import ExtractiveAnswerer, analyse_question, has_answer_type
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.question import analyse_question
+from rag.answer.ranking import has_answer_type
 from rag.answer.citations import MARKER
 from tests.fixtures_answering import passage_from
 

@@ -75,3 +75,27 @@ def test_prompt_for_uses_context_passages(keyword_retriever):
 def test_english_question_answered_by_quoting(keyword_retriever):
     ans = Pipeline(keyword_retriever).ask("How large is the bamboo forest demonstration base in Baishui (白水镇)?")
     assert not ans.refused and ans.answer.startswith("(Quoted from the Chinese source)") and "6000" in ans.answer
+
+
+def test_the_passages_are_ranked_once_per_question(keyword_retriever, monkeypatch):
+    # Refusal, answerability, the prompt, the extractive answer and the fallback all read the same
+    # ranking of the context: it is computed once, whichever of them run.
+    import rag.answer.extractive, rag.answer.pipeline, rag.answer.prompting, rag.answer.ranking, rag.answer.refusal
+
+    calls = []
+    real = rag.answer.ranking.rank_candidates
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    for module in (rag.answer.extractive, rag.answer.pipeline, rag.answer.prompting, rag.answer.refusal):
+        if hasattr(module, "rank_candidates"):
+            monkeypatch.setattr(module, "rank_candidates", counting)
+    question = "青山县2022年新建了多少公里农村公路？"
+    for generator in (None, ScriptedGenerator("青山县新建农村公路99公里[1]。")):  # the second falls back
+        calls.clear()
+        ans = Pipeline(keyword_retriever, generator).ask(question)
+        assert not ans.refused and "35公里" in ans.answer
+        assert len(calls) == 1
+    assert ans.details["fallback"]["from"] == "scripted"

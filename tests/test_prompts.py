@@ -1,7 +1,8 @@
 import pytest
 
 import prompts
-from rag.answer.extractive import analyse_question, rank_candidates
+from rag.answer.question import analyse_question
+from rag.answer.ranking import rank_candidates
 from rag.answer.prompting import EVIDENCE_CHARS, build_messages, select_evidence
 from tests.fixtures_answering import passage_from
 

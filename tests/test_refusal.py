@@ -1,5 +1,5 @@
 from rag.retrieve.crosslingual.translate import TermGroup
-from rag.answer.extractive import analyse_question
+from rag.answer.question import analyse_question
 from rag.answer.refusal import check_answer, check_content, check_retrieval, refusal_text
 from tests.fixtures_answering import passage_from
 
@@ -44,7 +44,7 @@ def test_no_citation_means_refusal_and_english_text():
 
 
 def test_a_cited_answer_that_does_not_answer_the_question_is_refused():
-    from rag.answer.extractive import analyse_question
+    from rag.answer.question import analyse_question
     from rag.answer.refusal import answers_question, check_answer
 
     analysis = analyse_question("系统通知自什么时候起施行？")

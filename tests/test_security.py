@@ -17,7 +17,8 @@ import pytest
 import prompts
 from rag.app.config import Settings
 from rag.ingest.indexing import update_index
-from rag.answer.extractive import analyse_question, rank_candidates
+from rag.answer.question import analyse_question
+from rag.answer.ranking import rank_candidates
 from rag.answer.pipeline import Pipeline
 from rag.answer.prompting import build_messages
 from rag.retrieve.retrieval import Retriever

@@ -29,11 +29,13 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.answer.citations import bigrams
-from rag.answer.extractive import (PLACE_LEVELS, is_table_row, table_caption, QUESTION_WORDS, QuestionAnalysis, _posseg, has_answer_type, has_new_place,
-                            is_common_word, is_name_like, is_person_name, term_hits, term_weight)
-from rag.text.language import sentence_spans
+from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
+from rag.answer.ranking import has_answer_type, is_table_row, table_caption, term_hits
 from rag.schema import Passage
+from rag.text.language import sentence_spans
 from rag.text.tokenize import _jieba, normalize
+from rag.text.words import (PLACE_LEVELS, has_new_place, is_common_word, is_name_like, is_person_name, posseg,
+                            term_weight)
 
 # Share of the attribute's IDF weight the supporting sentence (and the one before it) must hold
 # when the gates pass. Swept on seed_dev, seed_dev_followup, rgb-zh-dev and CMRC2018-dev
@@ -67,8 +69,6 @@ _DESCRIPTIVE_KINDS = frozenset("特点 特色 类型 功能 作用 原因 理念
                                "目的 目标 精神 风格 关系 要求 条件 标准 用途 经验 成果 成效 困难 职业 身份 性质 结构 病因 起因 成因 死因 "
                                "本名 原名 名字 名称 别名 字 号 国籍 出生地 位置 地址 定义 概念 区别 不同".split())
 _NAME_FLAGS = ("n", "nr", "ns", "nt", "nz", "m", "eng", "j", "b", "vn")
-# Question words and counts that jieba keeps as words ("哪几个", "两个"): they ask, they are no attribute.
-_QUESTION_TERM = re.compile(r"^(?:哪|几|多少|什么|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$")
 _NUMERAL = r"[零一二三四五六七八九十百两\d]+"
 # "第28届", "第二任": an ordinal names one edition of a recurring thing; another ordinal is another one.
 _ORDINAL_SUBJECT = re.compile(r"第(" + _NUMERAL + r")(届|次|任|期|批|轮|代|号|季|集)")
@@ -177,7 +177,7 @@ def asked_for(analysis: QuestionAnalysis) -> AskedFor:
     attribute = {
         t: w for t, w in analysis.terms.items()
         if not any(t in f or f in t for s in subjects for f in s.forms + (s.text,))
-        and not _YEAR.fullmatch(t) and not _QUESTION_TERM.match(t)
+        and not _YEAR.fullmatch(t) and not ASKING_WORD.match(t)
     }
     # jieba's search mode yields "常住人口" and also "常住", "人口": the longest form is the term,
     # its parts give partial credit when a document words it otherwise ("常驻人口").
@@ -197,7 +197,7 @@ def _role_verb(question: str) -> str:
     m = re.search(r"谁([\u4e00-\u9fff]{2})", question)
     if m is None:
         return ""
-    words = list(_posseg().cut(question[m.start(1):]))
+    words = list(posseg().cut(question[m.start(1):]))
     return m.group(1) if words and words[0].word == m.group(1) and words[0].flag.startswith("v") else ""
 
 
@@ -247,7 +247,7 @@ def _subjects_zh(q: str) -> list[Subject]:
     for m in _NUMBER_SUBJECT.finditer(masked):
         if not _YEAR.fullmatch(m.group(1)) and m.group(2) not in "年":
             out.append(Subject(m.group(), "number", (m.group(),), m.group(2)))
-    words = [(w.word, w.flag) for w in _posseg().cut(masked)]
+    words = [(w.word, w.flag) for w in posseg().cut(masked)]
     out.extend(_named_things(words))
     for m in _LATIN_NAME.finditer(masked):
         word = m.group()
@@ -322,16 +322,7 @@ def _named_things(words: list[tuple[str, str]]) -> list[Subject]:
     for i, (word, _flag) in enumerate(words):
         if word not in THING_HEADS:
             continue
-        j = i
-        while j > 0:
-            prev, flag = words[j - 1]
-            if (flag.startswith(("u", "p", "c", "r", "d")) or prev in QUESTION_WORDS or prev.endswith(PLACE_LEVELS)
-                    or (flag == "x" and prev not in "“”\"《》") or _YEAR.fullmatch(prev)):
-                break
-            j -= 1
-        names = [k for k in range(j, i) if re.fullmatch(r"[\u4e00-\u9fff]{2,}", words[k][0])
-                 and words[k][0] not in QUESTION_WORDS and is_name_like(words[k][0])
-                 and term_weight(words[k][0]) >= CARRIED_IDF]
+        j, names = _thing_name(words, i, _ends_asked_name)
         if not names:
             continue
         # …and its rarest word alone: a document may name the thing otherwise ("威克水槽州立公园").
@@ -343,6 +334,34 @@ def _named_things(words: list[tuple[str, str]]) -> list[Subject]:
         forms += tuple(modifier[n:] + word for n in range(1, len(modifier) - 2))
         out.append(Subject(forms[0], "name", forms, word))
     return out
+
+
+def _thing_name(words: list[tuple[str, str]], head: int, ends) -> tuple[int, list[int]]:
+    """The name of the thing whose head word is ``words[head]`` ("项目", "大桥"), for the question
+    (_named_things) and for the window it is checked against (_other_thing) alike: the words before
+    the head back to the first word ``ends(word, flag)`` accepts, and the positions among them of
+    the words rare enough to be a name (none: the phrase names no particular thing)."""
+    j = head
+    while j > 0 and not ends(*words[j - 1]):
+        j -= 1
+    return j, [k for k in range(j, head) if _rare_name(words[k][0])]
+
+
+def _rare_name(word: str) -> bool:
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,}", word)) and is_name_like(word) and term_weight(word) >= CARRIED_IDF
+
+
+def _ends_asked_name(word: str, flag: str) -> bool:
+    """Where a name in the question begins: after a particle, a place, a year or a question word; quotes
+    belong to it ("“揭榜制”项目"). A place or a year before it is a subject of its own."""
+    return (flag.startswith(("u", "p", "c", "r", "d")) or word in QUESTION_WORDS or word.endswith(PLACE_LEVELS)
+            or (flag == "x" and word not in "“”\"《》") or bool(_YEAR.fullmatch(word)))
+
+
+def _ends_stated_name(_word: str, flag: str) -> bool:
+    """Where a name in a passage begins: after a particle, punctuation or a number; places belong to it
+    ("韶关翁源华润希望乡村项目")."""
+    return flag.startswith(("u", "p", "c", "r", "d", "x", "m"))
 
 
 def _place_forms(word: str, level: str) -> tuple[str, ...]:
@@ -520,10 +539,10 @@ def _names_kind(claim: str, question: str) -> bool:
     if any(w.lower() not in question.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]+\d*|\d+[A-Za-z]+", claim)):
         return True
     kind = m.group(1)
-    first = next(iter(_posseg().cut(kind)), None)
+    first = next(iter(posseg().cut(kind)), None)
     if _describes(kind) or (first is not None and first.flag.startswith("v")):  # "由什么改编的" asks for a source
         return True
-    words = [(w.word, w.flag) for w in _posseg().cut(claim)]
+    words = [(w.word, w.flag) for w in posseg().cut(claim)]
     for end in dict.fromkeys((kind, kind[-2:], kind[-1:])):
         for i, (word, flag) in enumerate(words):
             if not word.endswith(end):
@@ -559,7 +578,7 @@ def _org_beside(act: str, claim: str, question: str) -> bool:
             continue
         before = clause[: clause.index(act)]
         if any((w.flag in ("nt", "nz") or w.word.endswith(ORG_SUFFIXES)) and len(w.word) >= 2 and w.word not in question
-               for w in _posseg().cut(before)):
+               for w in posseg().cut(before)):
             return True
     return False
 
@@ -567,7 +586,7 @@ def _org_beside(act: str, claim: str, question: str) -> bool:
 def _beside_role(role: str, window: str, claim: str, question: str) -> bool:
     """A person named within reach of the role word, with no clause break between ("导演徐昂", "由徐昂执导")."""
     words = _ROLE_ALIASES.get(role.lstrip("总"), (role,))
-    names = [w.word for w in _posseg().cut(claim) if is_person_name(w.word, w.flag) and w.word not in question]
+    names = [w.word for w in posseg().cut(claim) if is_person_name(w.word, w.flag) and w.word not in question]
     for text in (window, claim):
         for name in names:
             for m in re.finditer(re.escape(name), text):
@@ -608,7 +627,7 @@ def _rival(subject: Subject, window: str) -> str:
     if subject.kind == "incident":
         # Another kind of the same head ("交通事故" for 踩踏事故): a noun or verb before it, not an
         # adjective ("强烈地震" is still the asked earthquake).
-        words = [(w.word, w.flag) for w in _posseg().cut(window)]
+        words = [(w.word, w.flag) for w in posseg().cut(window)]
         for i, (w, flag) in enumerate(words):
             if w.endswith(subject.level) and len(w) > len(subject.level) and flag.startswith(("n", "v")):
                 name = w
@@ -628,19 +647,14 @@ def _rival(subject: Subject, window: str) -> str:
 
 
 def _other_thing(subject: Subject, window: str) -> str:
-    """Another named thing of the same head ("韶关翁源华润希望乡村项目" for the asked "反向飞地"项目): the words
-    before the head back to a particle or punctuation, one of them rare enough to be a name."""
-    words = [(w.word, w.flag) for w in _posseg().cut(window)]
+    """Another named thing of the same head ("韶关翁源华润希望乡村项目" for the asked "反向飞地"项目)."""
+    words = [(w.word, w.flag) for w in posseg().cut(window)]
     for i, (word, _flag) in enumerate(words):
         if word != subject.level:
             continue
-        j = i
-        while j > 0 and not words[j - 1][1].startswith(("u", "p", "c", "r", "d", "x", "m")):
-            j -= 1
+        j, names = _thing_name(words, i, _ends_stated_name)
         phrase = "".join(w for w, _f in words[j:i])
-        named = any(re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and is_name_like(w) and term_weight(w) >= CARRIED_IDF
-                    for w, _f in words[j:i])
-        if named and not any(f in phrase + word or phrase + word in f for f in subject.forms):
+        if names and not any(f in phrase + word or phrase + word in f for f in subject.forms):
             return phrase + word
     return ""
 
@@ -727,6 +741,6 @@ def place_names(text: str) -> list[str]:
             name = name[1:]  # "如鹰峰社区" → "鹰峰社区"
         names.append(name)
     if not names:
-        names = [w.word for w in _posseg().cut(text) if w.flag == "ns" and len(w.word) >= 2
+        names = [w.word for w in posseg().cut(text) if w.flag == "ns" and len(w.word) >= 2
                  and not is_common_word(w.word)]
     return names

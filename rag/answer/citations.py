@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.extractive import pinyin_keys
-from rag.text.language import detect_language, sentence_spans
 from rag.schema import Citation, Passage
+from rag.text.language import detect_language, sentence_spans
+from rag.text.pinyin import pinyin_keys
 from rag.text.tokenize import normalize
 
 # A sentence counts as supported by a passage window holding at least this share of its

@@ -16,12 +16,12 @@ jieba.posseg; for English, its leading capitalised name.
 
 from __future__ import annotations
 
-import functools
 import re
 
 import prompts
 from rag.text.language import detect_language
 from rag.text.tokenize import tokenize
+from rag.text.words import posseg
 
 _WHAT_ABOUT_ZH = re.compile(r"^(?:那么?|那个|还有|另外|再问一下)?\s*(?P<x>[^，,。？?！!\s]{1,15}?)\s*(?:呢|的呢|怎么样|如何)\s*[？?。!！]*$")
 _WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I)
@@ -94,16 +94,9 @@ def rewrite_heuristic(question: str, previous: str) -> str:
     return q
 
 
-@functools.lru_cache(maxsize=1)
-def _posseg():
-    import jieba.posseg
-
-    return jieba.posseg
-
-
 def topic_of(question: str) -> str:
     """The leading noun group of a Chinese question ("" when it starts otherwise)."""
-    words = list(_posseg().cut(question.strip()))
+    words = list(posseg().cut(question.strip()))
     group = ""
     for w in words[:4]:
         if w.flag in _NOUN_FLAGS or (group and w.word in _PLACE_SUFFIX):
@@ -126,7 +119,7 @@ def _noun_phrase_ending(text: str, head: str) -> str:
     end = text.rfind(head)
     if end < 0:
         return ""
-    words = [(w.word, w.flag) for w in _posseg().cut(text[: end + len(head)])]
+    words = [(w.word, w.flag) for w in posseg().cut(text[: end + len(head)])]
     kept: list[str] = []
     quoted = False
     for word, flag in reversed(words):

@@ -21,10 +21,12 @@ from collections.abc import Iterator
 
 from rag.answer.answerability import AskedFor, Judgement, asked_for, judge, judge_answer
 from rag.answer.citations import verify_citations
-from rag.answer.extractive import ENGLISH_QUOTE_PREFIX, Candidate, ExtractiveAnswerer, analyse_question, rank_candidates
+from rag.answer.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer
 from rag.answer.followup import rewrite_followup
 from rag.text.language import detect_language
 from rag.answer.prompting import CONTEXT_PASSAGES, build_messages
+from rag.answer.question import analyse_question
+from rag.answer.ranking import Candidate, rank_candidates
 from rag.answer.refusal import (RefusalDecision, check_answer, check_content, check_retrieval, refusal_text,
                          supports_fallback)
 from rag.schema import Answer, Citation, Passage
@@ -123,15 +125,17 @@ class Pipeline:
                 details={"timings": timings, **details} if details else {"timings": timings},
             )
 
+        # Which clauses of the context answer the question: ranked once, read by every stage below.
+        ranked = rank_candidates(analysis, context)
         decision = check_retrieval(passages)
         if not decision.refused:
-            decision = check_content(analysis, context)
+            decision = check_content(analysis, context, ranked)
         asked = asked_for(analysis)
         # The extractive candidates that pass answerability (None: the stage is off, choose freely).
         accepted: list[Candidate] | None = [] if self.answerability else None
         if not decision.refused and self.answerability:
             t0 = time.perf_counter()
-            decision, accepted = self._answerable(asked, analysis, context)
+            decision, accepted = self._answerable(asked, ranked, context)
             details["answerability"] = {"best_score": decision.details["best_score"], "passing": len(accepted),
                                         "seconds": round(time.perf_counter() - t0, 4)}
         if decision.refused:
@@ -142,9 +146,10 @@ class Pipeline:
 
         prompt = None
         if self.generator is None:
-            raw = self._extractive_raw(query, context, analysis, accepted)
+            raw = self._extractive_raw(query, context, analysis, ranked if accepted is None else accepted)
         else:
-            prompt = build_messages(query, context, analysis=analysis, language=language, evidence=accepted)
+            prompt = build_messages(query, context, analysis=analysis, language=language, evidence=accepted,
+                                    ranked=ranked)
             pieces = []
             first = None
             for piece in self.generator.stream(prompt, max_tokens=self.max_tokens, temperature=0.0):
@@ -161,13 +166,14 @@ class Pipeline:
         decision = self._check(asked, analysis, citations, report, context, details)
         answered_by = self.generator_name
         if (decision.refused and self.generator is not None and not _model_declined(raw)
-                and (decision.reason == "answerability" or supports_fallback(analysis, context))):
+                and (decision.reason == "answerability" or supports_fallback(analysis, context, ranked))):
             # Retrieval, content and answerability checks passed before answering, so a sentence of
             # the passages states the answer: the model failed to state it verifiably, or stated
             # something the passages say of another subject or attribute (a model that says the
             # documents do not answer is believed: its "no" is evidence, its numbers are not).
             # Answer with the extractive sentences that pass the same checks, and say who answered.
-            text2, citations2, report2 = verify_citations(self._extractive_raw(query, context, analysis, accepted), context)
+            fallback = self._extractive_raw(query, context, analysis, ranked if accepted is None else accepted)
+            text2, citations2, report2 = verify_citations(fallback, context)
             decision2 = self._check(asked, analysis, citations2, report2, context, {})
             if not decision2.refused:
                 # citation_check keeps the model's answer check; the fallback carries its own.
@@ -187,12 +193,12 @@ class Pipeline:
             yield text
         yield finish(text, False, citations, prompt=prompt, report=report, generator=answered_by)
 
-    def _answerable(self, asked: AskedFor, analysis, passages: list[Passage]):
-        """Before answering: does any sentence of ``passages`` state the asked attribute of the
+    def _answerable(self, asked: AskedFor, ranked: list[Candidate], passages: list[Passage]):
+        """Before answering: does any ranked sentence of ``passages`` state the asked attribute of the
         asked subject? The refusal decision (with the best candidate's judgement) and the
         candidates that pass, in rank order, for the extractive answerer."""
         judged = []
-        for c in rank_candidates(analysis, passages):
+        for c in ranked:
             p = passages[c.passage]
             j = judge(asked, p.text[c.start : c.end], p, c.sentence[0], c.sentence[1], c.passage, lead=self._lead(p))
             j.claim_span = (c.start, c.end)

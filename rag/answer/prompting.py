@@ -3,7 +3,7 @@
 Prompt length is time to first token on a CPU (the 1.5B model prefills ≈ 50–100 tokens/s on two
 cores; docs/benchmarks.md), so the model reads evidence, not passages: the sentences the
 answerability stage accepted (rag/answer/answerability.py), or without that stage the best-ranked
-answer-bearing sentences (rag/answer/extractive.rank_candidates), at most ``EVIDENCE_SENTENCES`` of them
+answer-bearing sentences (rag/answer/ranking.rank_candidates), at most ``EVIDENCE_SENTENCES`` of them
 and ``EVIDENCE_CHARS`` characters in all, each quoted verbatim under the number of the passage it
 comes from. Citation checking (rag/answer/citations.py) reads ``[n]`` against that same passage, so a
 passage with nothing selected is simply left out. The system text is fixed (no per-question
@@ -13,7 +13,8 @@ variables) so the engine keeps it as a cached prefix (rag/generation/llamacpp.py
 from __future__ import annotations
 
 import prompts
-from rag.answer.extractive import Candidate, QuestionAnalysis, analyse_question, rank_candidates
+from rag.answer.question import QuestionAnalysis, analyse_question
+from rag.answer.ranking import Candidate, rank_candidates
 from rag.text.language import detect_language
 from rag.schema import Passage
 
@@ -74,18 +75,21 @@ def build_messages(
     analysis: QuestionAnalysis | None = None,
     language: str | None = None,
     evidence: list[Candidate] | None = None,
+    ranked: list[Candidate] | None = None,
 ) -> list[dict]:
     """System + user messages answering ``question`` from ``passages`` (numbered 1..n in order).
 
     ``evidence``: the candidates to quote first (the answerability stage's accepted ones, best first);
-    the best-ranked candidates of ``passages`` fill the rest of the budget. ``language`` ("zh" or other) picks the template set; by
+    the best-ranked candidates of ``passages`` (``ranked``, when the caller has ranked them already) fill
+    the rest of the budget. ``language`` ("zh" or other) picks the template set; by
     default the question's language.
     """
     language = language or detect_language(question)
     lang = "zh" if language == "zh" else "en"
     # The accepted sentences first; the best-ranked others fill the budget around them (one accepted
     # sentence often leaves out the subject, or the rest of a list, that a neighbour states).
-    ranked = rank_candidates(analysis or analyse_question(question), passages)
+    if ranked is None:
+        ranked = rank_candidates(analysis or analyse_question(question), passages)
     quoted = select_evidence(passages, list(evidence or []) + ranked)
     if not quoted and passages:  # no sentence to rank (e.g. a passage of one unpunctuated line): its opening
         quoted = {0: [(0, min(len(passages[0].text), EVIDENCE_CHARS))]}

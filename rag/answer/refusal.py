@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import prompts
-from rag.answer.extractive import Candidate, QuestionAnalysis, coverage, has_answer_type, rank_candidates, term_hits
+from rag.answer.question import QuestionAnalysis
+from rag.answer.ranking import Candidate, coverage, has_answer_type, rank_candidates, term_hits
 from rag.schema import Passage
 from rag.text.tokenize import normalize
 
@@ -73,11 +74,13 @@ def check_retrieval(passages: list[Passage]) -> RefusalDecision:
     return RefusalDecision(False, details=details)
 
 
-def check_content(analysis: QuestionAnalysis, passages: list[Passage]) -> RefusalDecision:
+def check_content(analysis: QuestionAnalysis, passages: list[Passage],
+                  ranked: list[Candidate] | None = None) -> RefusalDecision:
     """(b) Do the passages the answer will come from hold the question's key terms, numbers
-    and kind of answer together?"""
+    and kind of answer together? ``ranked``: their candidates (rag/answer/ranking.rank_candidates),
+    when the caller has ranked them already."""
     top = passages
-    candidates = rank_candidates(analysis, top)
+    candidates = rank_candidates(analysis, top) if ranked is None else ranked
     matchable = analysis.language == "zh" or any(_is_matchable(t) for t in analysis.terms)
     details = {"answer_type": analysis.answer_type}
 
@@ -151,12 +154,13 @@ def check_answer(
     return RefusalDecision(False)
 
 
-def supports_fallback(analysis: QuestionAnalysis, passages: list[Passage]) -> bool:
+def supports_fallback(analysis: QuestionAnalysis, passages: list[Passage],
+                      ranked: list[Candidate] | None = None) -> bool:
     """May the extractive answer stand in for a model's unverifiable one? Only when its best
     sentence covers FALLBACK_MIN_COVERAGE of the question: the model's answer already failed,
     so the bar is higher than check_content's (an invented GDP must not become a quoted
-    sentence about the same county's bridges)."""
-    best = rank_candidates(analysis, passages)[:1]
+    sentence about the same county's bridges). ``ranked`` as for check_content."""
+    best = (rank_candidates(analysis, passages) if ranked is None else ranked)[:1]
     return bool(best) and best[0].sentence_coverage >= FALLBACK_MIN_COVERAGE and (
         analysis.answer_type == "any" or best[0].typed
     )

@@ -14,23 +14,22 @@ import re
 
 from rag.app.conversations import ConversationStore, Turn
 from rag.app.metrics import squash
+from rag.text.words import NUMBER, PLACE_LEVELS, posseg
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 NAME_FLAGS = ("nr", "ns", "nt", "nz")  # jieba: person, place, organisation, other proper name
 MAX_KEYWORDS = 4
 
 
 def answer_keywords(answer: str, cited: str) -> list[str]:
     """Numbers and proper names stated by ``answer`` and found in ``cited`` (markers like [1] excluded)."""
-    from rag.answer.extractive import PLACE_LEVELS, _posseg
 
     text = re.sub(r"\[\d+(?:[,，、\s]*\d+)*\]", " ", answer)
     flat = squash(cited)
     found: list[str] = []
-    for m in _NUMBER.finditer(text):
+    for m in NUMBER.finditer(text):
         if squash(m.group()) in flat:
             found.append(m.group())
-    words = list(_posseg().cut(text))
+    words = list(posseg().cut(text))
     for i, w in enumerate(words):
         name = w.word
         # jieba splits "白云镇" into 白云 + 镇: the place keeps its level

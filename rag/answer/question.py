@@ -1,0 +1,201 @@
+"""What a question asks: its weighted content terms, numbers, the kind of answer wanted and how many.
+
+Refusal, answerability, prompting, citations' ranking and the extractive answerer all start from
+this one analysis, so "what is asked" is decided in one place:
+- question terms are rag.text.tokenize search-mode tokens weighted by IDF from jieba's
+  general-Chinese table (rag.text.words), so "生产总值" outweighs "地区"; numbers in the question
+  (years, counts) weigh as much as the rarest word;
+- an English question's translated term groups (rag.retrieve.crosslingual) become one term each,
+  met by any of their Chinese alternatives; translated names and role words are kept apart;
+- an answer-type cue (多少/几 → a number with a unit, 谁/名字 → a person, 哪些 → an enumeration,
+  什么/哪个 → a name or quoted term, 时间 → a date, 哪里 → a place, 营收 多少 → a sum of money).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.text.language import detect_language, has_cjk
+from rag.text.tokenize import normalize, tokenize
+from rag.text.words import NUMBER, term_weight
+
+# Words that only say *what kind* of answer is wanted; they are cues, not content.
+QUESTION_WORDS = frozenset(
+    "多少 几 第几 哪些 哪个 哪家 哪所 哪里 哪儿 什么 谁 名字 叫 是否 多大 多高 多长 多远 多久 多重 排 如何 怎样 怎么 "
+    "why when where what which who whom whose how many much name named called does did do".split()
+)
+
+_ASKING = r"哪|几|多少|什么"
+# A question word fused with its measure word by jieba ("几所", "多少家", "哪几个"): a cue, not a term
+# to search for.
+_QUESTION_COMPOUND = re.compile(rf"^(?:{_ASKING}|多大|多久)[\u4e00-\u9fff]?$|^哪几")
+# Wider: any word led by a question word ("什么时候", "怎么办") or a bare count ("两个"). Such a word
+# stays a ranking term (a passage that repeats it is closer), but it names no attribute of the subject
+# (rag/answer/answerability.py).
+ASKING_WORD = re.compile(rf"^(?:{_ASKING}|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$")
+# Cut off before segmenting, or jieba glues them to the next word: a date's unit ("2021年种茶" would
+# give "年种") and an adjectival question word ("有多大面积" would give "大面积").
+_CUT_BEFORE_SEGMENTING = re.compile(r"(\d+[年月日号]|多大|多长|多高|多远|多久|多重)(?=[\u4e00-\u9fff])")
+
+# Fine answer types of Chinese questions: a date or time, a place, a sum of money.
+_TIME_CUES = re.compile(r"什么时候|何时|时间|日期|哪天|哪一天|几月|几号|哪年|哪一年|几点")
+_PLACE_CUES = re.compile(r"哪里|在哪|哪儿|何地|地点|什么地方|哪个(?:城市|国家|省|地方)|哪座城市|举办地|所在地")
+_MONEY_CUES = re.compile(
+    r"营收|营业收入|收入|利润|净利|产值|投资|投入|资金|票房|金额|价格|售价|票价|多少钱|经费|预算|GDP|生产总值|工资|收益"
+    r"|市值|营业额|融资|销售额|津贴|补贴|补助|奖金|薪酬|费用|成本|报价|房价|罚款|赔偿"
+)
+_RATIO_CUES = re.compile(r"比例|占比|百分|增长率|增幅|增速|率")
+# Measure words of a count ("多少支"); a question's unit may also be a sum or a length (元, 万, 公里).
+_COUNT_UNITS = "个家位名支条项次天亩人件所座套种批类户村镇年吨斤"
+
+# Role words whose holder is a person: "党委书记叫什么名字" asks for a name, "项目叫什么名字" does not.
+_PERSON_ROLE_SUFFIX = tuple("记长任理席师者员手家官演生")
+_PERSON_ROLES_EN = frozenset(
+    "secretary mayor director chairman chairwoman chair head leader president manager author founder chief "
+    "governor minister principal officer captain editor owner inventor architect designer composer singer "
+    "actor actress player coach teacher professor person man woman doctor scientist engineer".split()
+)
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """What a question asks for: weighted content terms and the expected kind of answer."""
+
+    question: str
+    language: str
+    terms: dict[str, float]
+    numbers: tuple[str, ...]
+    answer_type: str  # "number" | "money" | "time" | "place" | "person" | "list" | "entity" | "any"
+    asks: int  # how many things are asked ("多少…排第几" → 2)
+    unit: str = ""  # the measure word asked for: "多少亩" → "亩"
+    ordinal: bool = False  # "排第几": an ordinal ("第二") is an answer
+    # A translated term → every document-language word that counts as it (its pooled senses).
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Translated names (pinyin "Ruyuan" → 乳源): the surest part of a translation, so a passage
+    # that lacks one is about something else.
+    names: tuple[str, ...] = ()
+    # Translated role words of a "who"/"name of the secretary" question (书记): the name
+    # given must be the holder's, so it has to stand beside one.
+    roles: tuple[str, ...] = ()
+    # What "how many …" counts, translated ("companies" → 企业, 公司): a number beside it answers.
+    counted: tuple[str, ...] = ()
+
+    @property
+    def total_weight(self) -> float:
+        return sum(self.terms.values()) or 1.0
+
+
+def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnalysis:
+    """Content terms (with weights), numbers and answer type of ``question``.
+
+    ``term_groups`` — a cross-lingual question's
+    translated terms (rag.retrieve.crosslingual ``TermGroup``s: English words, Chinese alternatives,
+    kind) — become one term each, met by any of its alternatives and weighted as one word, so
+    an English question is matched against Chinese passages the way a Chinese one is; the
+    English words they translate are dropped.
+    """
+    language = detect_language(question)
+    translated = {w for group in term_groups for w in tokenize(group.source)}
+    terms: dict[str, float] = {}
+    alternatives: dict[str, tuple[str, ...]] = {}
+    for term in tokenize(_CUT_BEFORE_SEGMENTING.sub(r"\1，", question)):
+        if (term in QUESTION_WORDS or _QUESTION_COMPOUND.match(term) or (len(term) == 1 and not term.isdigit())
+                or term in translated):
+            continue
+        if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():
+            continue
+        terms[term] = term_weight(term) if (language == "zh" or has_cjk(term) or term.isdigit()) else 1.0
+    names, roles = [], []
+    for group in term_groups:
+        if all(w in QUESTION_WORDS for w in tokenize(group.source)):
+            continue  # "name" in "what is the name of" asks for a name; it is no topic
+        alts = tuple(dict.fromkeys(normalize(t) for t in group.alternatives))
+        if not alts:
+            continue
+        key = alts[0]
+        terms[key] = max(terms.get(key, 0.0), term_weight(key))
+        alternatives[key] = tuple(dict.fromkeys(alternatives.get(key, ()) + alts))
+        if group.kind == "pinyin":
+            names.append(key)
+        elif _PERSON_ROLES_EN.intersection(tokenize(group.source)):
+            roles.append(key)
+    numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in NUMBER.finditer(normalize(question))))
+    answer_type, asks = _answer_type(question, language)
+    q = normalize(question)
+    unit = re.search(r"(?:多少|几)([" + _COUNT_UNITS + "元万亿公里米])", q)
+    return QuestionAnalysis(
+        question, language, terms, numbers, answer_type, asks,
+        unit=unit.group(1) if unit else ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
+        ordinal=bool(re.search(r"第几|排名|名次", q)),
+        alternatives=alternatives,
+        names=tuple(names),
+        roles=tuple(roles),
+        counted=_counted(question, term_groups),
+    )
+
+
+def _counted(question: str, term_groups: Sequence) -> tuple[str, ...]:
+    """The translations of what "how many …" counts: the first term group after it."""
+    m = re.search(r"\bhow (?:many|much)\b", question, re.IGNORECASE)
+    if not m:
+        return ()
+    lowered = question.lower()
+    after = [(lowered.find(g.source.split()[0].lower(), m.end()), g) for g in term_groups if g.kind == "dictionary"]
+    after = [(pos, g) for pos, g in after if pos >= 0]
+    return tuple(normalize(a) for a in min(after, key=lambda t: t[0])[1].alternatives) if after else ()
+
+
+def _answer_type(question: str, language: str) -> tuple[str, int]:
+    q = normalize(question)
+    if language == "zh":
+        number_cues = re.findall(r"多少|(?<!哪)几|多大|多高|多长|多远|多久|多重|多广|比例|百分之|人数|数量|总数|数目|次数", q)
+        person = bool(re.search(r"谁|哪位|什么人", q)) or bool(
+            re.search(r"([\u4e00-\u9fff]{1,6})(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
+            and _role_before_name(q)
+        )
+        if person:
+            return "person", 1 + len(number_cues)
+        if _TIME_CUES.search(q) and not re.search(r"多久|多长时间", q):
+            return "time", 1 + len(re.findall(r"多少|哪所|哪家|哪个|哪些", q))
+        if _PLACE_CUES.search(q) and not number_cues:
+            return "place", 1
+        unit = re.search(r"(?:多少|几)([" + _COUNT_UNITS + "])", q)
+        if (_MONEY_CUES.search(q) and not _RATIO_CUES.search(q) and not unit
+                and (number_cues or not re.search(r"什么|哪|怎|如何", q))):
+            return "money", max(1, len(number_cues))
+        if number_cues:
+            others = len(re.findall(r"哪所|哪家|哪个|哪些|什么", q))
+            return "number", len(number_cues) + others
+        if re.search(r"哪些|哪几", q):
+            return "list", 1
+        if re.search(r"什么|哪个|哪所|哪家|哪里|哪儿|叫", q):
+            return "entity", 1
+        return "any", 1
+    words = re.findall(r"[a-z]+", q)
+    asks = 1 + len(re.findall(r"\band (?:how|which|what|who|where|when)\b", q))
+    if re.search(r"\bhow (?:many|much|large|big|long|high|far|old)\b|\bwhat (?:percentage|proportion|share)\b"
+                 r"|\b(?:which|what) year\b", q) or re.search(
+        r"\b(?:output value|population|number of|amount of|total investment)\b", q
+    ):
+        return "number", asks
+    which = re.search(r"\bwhich ([a-z]+)\b", q)
+    if re.search(r"\bwho(m|se)?\b", q) or (which and which.group(1) in _PERSON_ROLES_EN) or (
+        re.search(r"\bname of\b|\bcalled\b|\bnamed\b", q) and _PERSON_ROLES_EN.intersection(words)
+    ):
+        return "person", asks
+    if (which and which.group(1).endswith("s") and not which.group(1).endswith("ss")) or re.search(
+        r"\bwhat are\b", q
+    ):
+        return "list", 1
+    if re.search(r"\bwhat|which\b", q):
+        return "entity", 1
+    return "any", 1
+
+
+def _role_before_name(q: str) -> bool:
+    m = re.search(r"([\u4e00-\u9fff]+?)(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
+    if not m:
+        return False
+    return m.group(1).endswith(_PERSON_ROLE_SUFFIX)
