@@ -3,6 +3,7 @@ the threshold ``rag.answer.answerability.MIN_SCORE`` moves, on every dev set, in
 
     python -m bench.answerability                       # seed, follow-ups, rgb-zh-dev, CMRC2018-dev (first 300)
     python -m bench.answerability --sets rgb --thresholds 0.2,0.3,0.4
+    python -m bench.answerability --meaning 0:0.9,3:0.9,5:0.88   # also move what meaning adds (weight:floor)
 
 Each question is answered once with the extractive generator (no model: the checks are the
 same for every generator) and its best answerability score is kept; a question counts as
@@ -17,6 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
+from rag.answer import answerability
 from rag.answer.answerability import MIN_SCORE
 from rag.ingest.indexing import update_index
 from rag.app.metrics import load_questions
@@ -83,10 +85,19 @@ def main() -> None:
     ap.add_argument("--thresholds", default="0,0.1,0.2,0.25,0.3,0.35,0.4,0.5,0.6")
     ap.add_argument("--index-root", default=".yuanwen/bench", type=Path)
     ap.add_argument("--limit", type=int, default=None, help="first N questions of each set (default: CMRC 300)")
+    ap.add_argument("--meaning", default=f"{answerability.SIMILARITY_WEIGHT:g}:{answerability.SIMILARITY_FLOOR:g}",
+                    help="weight:floor pairs of the meaning signal to run, comma-separated (default: the configured one)")
     args = ap.parse_args()
     names = args.sets.split(",")
-    results = {n: run_set(n, args.index_root, args.limit or LIMITS.get(n)) for n in names}
-    thresholds = [float(t) for t in args.thresholds.split(",")]
+    for pair in args.meaning.split(","):
+        weight, floor = (float(x) for x in pair.split(":"))
+        answerability.SIMILARITY_WEIGHT, answerability.SIMILARITY_FLOOR = weight, floor
+        print(f"\nmeaning: weight {weight:g}, floor {floor:g}")
+        report(names, {n: run_set(n, args.index_root, args.limit or LIMITS.get(n)) for n in names}, args.thresholds)
+
+
+def report(names: list[str], results: dict[str, list[dict]], thresholds: str) -> None:
+    thresholds = [float(t) for t in thresholds.split(",")]
     print("| threshold | " + " | ".join(f"{n}: refused unanswerable / false refusal" for n in names) + " |")
     print("|---|" + "---|" * len(names))
     for t in thresholds:

@@ -25,6 +25,7 @@ subject of the same kind, the refusal says so and cites it as what it is.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -45,6 +46,21 @@ MIN_SCORE = 0.2
 # carried from the passage or document like a subject instead of being repeated in the sentence.
 CARRIED_IDF = 10.0
 
+# Meaning, for a sentence that words the asked attribute otherwise (rag/answer/similarity.py): the
+# embedder's cosine of question and sentence above SIMILARITY_FLOOR adds SIMILARITY_WEIGHT per unit to
+# the attribute share. e5 cosines of Chinese questions and on-topic sentences sit in a narrow band
+# (≈ 0.82–0.95); both values were swept on the shared dev sets (docs/answering.md).
+SIMILARITY_FLOOR = 0.90
+SIMILARITY_WEIGHT = 3.0
+# Sentences whose meaning is compared per question: the best-ranked ones that pass the gates.
+SIMILARITY_CANDIDATES = 6
+# Characters of a long sentence compared: those around the clause an answer would copy.
+SIMILARITY_CHARS = 160
+# Credit for an attribute word the sentence writes with another word of the same head ("鲜笋" for 竹笋).
+HEAD_CREDIT = 0.5
+# Head characters shared by too many unrelated words to say which thing a word names.
+_GENERIC_HEADS = frozenset("性化者员人们家业度率量数费金期年月日时天区县市镇村省国会中上下内外等地方点面头子儿")
+
 # Recurring events named by place: "北京冬奥会" and "索契冬奥会" are different ones.
 EVENT_SUFFIXES = ("冬奥会", "奥运会", "冬残奥会", "残奥会", "亚运会", "世界杯", "世博会", "进博会", "博览会", "峰会",
                   "论坛", "电影节", "运动会", "锦标赛", "晚会", "春晚")
@@ -62,6 +78,9 @@ ORG_SUFFIXES = ("集团", "公司", "大学", "学院", "银行", "证券", "医
 _NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
 _WORK = re.compile(r"《([^》]{1,30})》")
+# A news document's dateline ("2022-07-25 08:45", "2022年7月25日"): what its "今年" means.
+_DATELINE = re.compile(r"(?<![\d.])((?:19|20)\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_RELATIVE_YEARS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "明年": 1, "前年": -2}
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
 _CN_DIGITS = "零一二三四五六七八九"
 # "什么特点" / "什么原因" ask for a description, not a name: their answers are not checked for one.
@@ -96,6 +115,8 @@ _ROLE_REACH = 4  # characters between a role word and the name it introduces, wi
 _CHANGE = re.compile(r"增长|增加|减少|下降|提高|提升|降低|上涨|下跌|增幅|降幅|多出|少了|比上|同比|环比")
 _CHANGE_NUMBER = re.compile(r"(?:增长|增加|减少|下降|提高|提升|降低|上涨|下跌|多出|少了)了?(?:约|近|超过)?\d+(?:[.,]\d+)*\s*(?:多|余)?"
                             r"\s*(?:万亿|亿|万|千)?\s*[\u4e00-\u9fff%]?")
+# "哪个村", "哪个县级市": the answer is a place of that level.
+_ASKED_PLACE = re.compile(r"(?:哪个|哪一个|哪座|哪)(县级市|地级市|" + "|".join(PLACE_LEVELS) + ")")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?]")
 
 
@@ -147,10 +168,30 @@ class Judgement:
     other_subject: str = ""  # same-kind subject the sentence is about instead
     reason: str = ""  # "" | "subject" | "other_subject" | "answer_type" | "question_form" | "attribute"
     claim_span: tuple[int, int] | None = None  # the extractive clause judged, offsets in the passage text
+    head_ok: bool = True  # the asked attribute noun of a bare "A的B" question is named
+    similarity: float | None = None  # the embedder's cosine of question and supporting sentence, when asked
 
     @property
     def ok(self) -> bool:
         return self.score >= MIN_SCORE
+
+    @property
+    def gates_ok(self) -> bool:
+        """Subject, answer type, statement and the asked noun pass: only the attribute share is left to weigh."""
+        return self.subject_ok and self.type_ok and self.statement and self.head_ok
+
+    @property
+    def close_in_meaning(self) -> bool:
+        """Was the supporting sentence weighed on meaning, and is it as close as the floor?"""
+        return self.similarity is not None and self.similarity >= SIMILARITY_FLOOR
+
+    def weigh_similarity(self, similarity: float) -> None:
+        """Add the sentence's meaning to the score (only a sentence that passes the gates has one)."""
+        self.similarity = similarity
+        if self.gates_ok:
+            self.score = combined_score(self.attribute, similarity)
+            if self.ok and self.reason == "attribute":
+                self.reason = ""
 
     def to_json(self) -> dict:
         out = {"passage": self.passage + 1, "score": round(self.score, 3), "subject_ok": self.subject_ok,
@@ -161,7 +202,16 @@ class Judgement:
             out["missing_subjects"] = self.missing_subjects
         if self.other_subject:
             out["other_subject"] = self.other_subject
+        if self.similarity is not None:
+            out["similarity"] = round(self.similarity, 4)
         return out
+
+
+def combined_score(attribute: float, similarity: float | None) -> float:
+    """The attribute share, plus what the sentence's meaning adds above the floor."""
+    if similarity is None:
+        return attribute
+    return attribute + SIMILARITY_WEIGHT * max(0.0, similarity - SIMILARITY_FLOOR)
 
 
 # --- the question ----------------------------------------------------------------------------
@@ -278,8 +328,12 @@ def _subjects_zh(q: str) -> list[Subject]:
         if (flag == "nt" or (suffix and stem_named)) and not is_common_word(word):
             out.append(Subject(word, "org", (word,), suffix))
             continue
-        # A place name without its level ("中国", "北京") or a word jieba tags as a person is often
-        # left implicit or mis-tagged ("滑冰"/nr): it weighs as an attribute word, not as a gate.
+        if flag == "ns" and _name_like(word) and term_weight(word) >= CARRIED_IDF:
+            # A rare place named without its level ("肇庆", "乳源") is what the question is about: the
+            # sentence, its passage or its document names it. A common one ("中国", "北京") or a word
+            # jieba tags as a person is often left implicit or mis-tagged ("滑冰"/nr): it weighs as an
+            # attribute word, not as a gate.
+            out.append(Subject(word, "place", (word,)))
     return out
 
 
@@ -320,8 +374,8 @@ def _named_things(words: list[tuple[str, str]]) -> list[Subject]:
     the question's (word, posseg flag) pairs."""
     out = []
     for i, (word, _flag) in enumerate(words):
-        if word not in THING_HEADS:
-            continue
+        if word not in THING_HEADS or (i and words[i - 1][0] in THING_HEADS):
+            continue  # "项目计划": the name ends at its first head
         j, names = _thing_name(words, i, _ends_asked_name)
         if not names:
             continue
@@ -354,7 +408,7 @@ def _rare_name(word: str) -> bool:
 def _ends_asked_name(word: str, flag: str) -> bool:
     """Where a name in the question begins: after a particle, a place, a year or a question word; quotes
     belong to it ("“揭榜制”项目"). A place or a year before it is a subject of its own."""
-    return (flag.startswith(("u", "p", "c", "r", "d")) or word in QUESTION_WORDS or word.endswith(PLACE_LEVELS)
+    return (flag.startswith(("u", "p", "c", "r", "d")) or word in QUESTION_WORDS or _is_place(word)
             or (flag == "x" and word not in "“”\"《》") or bool(_YEAR.fullmatch(word)))
 
 
@@ -362,6 +416,13 @@ def _ends_stated_name(_word: str, flag: str) -> bool:
     """Where a name in a passage begins: after a particle, punctuation or a number; places belong to it
     ("韶关翁源华润希望乡村项目")."""
     return flag.startswith(("u", "p", "c", "r", "d", "x", "m"))
+
+
+def _is_place(word: str) -> bool:
+    """A level ("县") or a named place with its level ("乳源县", "东田村"); not a common word that ends like
+    one ("乡村", "农村")."""
+    level = next((lv for lv in PLACE_LEVELS if word.endswith(lv)), "")
+    return bool(level) and (word == level or _name_like(word[: -len(level)]))
 
 
 def _place_forms(word: str, level: str) -> tuple[str, ...]:
@@ -405,7 +466,10 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
     before = _previous_sentence(text, start)
     context = normalize(passage.chunk.title + "\n" + lead + "\n" + text)
     missing, other = [], ""
+    dated = _dated_year(focus, normalize(passage.chunk.title + "\n" + lead))
     for s in asked.subjects:
+        if s.kind == "year" and s.text == dated:
+            continue  # "今年获评…" in a document dated 2022, asked about 2022
         # The clause holding the answer names another subject of the same kind ("2023年春节档期
         # 总票房达67.57亿元，超越2022年春节档…" for 2022): it is about that one.
         rival = "" if _present(s, focus) else _rival(s, focus)
@@ -437,7 +501,18 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         "answer_type" if not type_ok else "question_form" if not statement else
         "attribute" if attribute < MIN_SCORE or not head_ok else "")
     score = attribute if subject_ok and type_ok and statement and head_ok else 0.0
-    return Judgement(index, start, end, score, subject_ok, type_ok, statement, attribute, missing, other, reason)
+    return Judgement(index, start, end, score, subject_ok, type_ok, statement, attribute, missing, other, reason,
+                     head_ok=head_ok)
+
+
+def _dated_year(focus: str, heading: str) -> str:
+    """The year a relative date of ``focus`` ("今年", "去年") stands for, read off the document's dateline
+    in its title or opening; "" when there is none."""
+    relative = re.search("|".join(_RELATIVE_YEARS), focus)
+    date = _DATELINE.search(heading)
+    if relative is None or date is None:
+        return ""
+    return str(int(date.group(1)) + _RELATIVE_YEARS[relative.group()])
 
 
 def _other_period(asked: AskedFor, claim: str, window: str) -> str:
@@ -516,6 +591,8 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
         if not has_answer_type(_as_person(analysis), claim) and not (kind == "list" and has_new_place(claim, question)):
             return False
         return not asked.role or _beside_role(asked.role, window or claim, claim, question)
+    if kind in ("entity", "place") and _ASKED_PLACE.search(question):
+        return _names_kind(claim, question)
     if kind == "entity":
         return _names_kind(claim, question)
     # "哪些" without a role: an enumeration may be written many ways, so it is not checked (the
@@ -531,6 +608,11 @@ def _names_kind(claim: str, question: str) -> bool:
     """"什么广场" / "哪个村" asks for a name of that kind: the claim must hold one the question does not
     ("瑶客共生广场"), or a quoted, titled or Latin name. "X是什么" (职业, 特点) is not checked: its
     answer is often a plain description ("足球运动员")."""
+    place = _ASKED_PLACE.search(question)
+    if place:
+        # "哪个村" / "哪个县级市": a place of that level the question does not name, not any quoted phrase.
+        level = next(lv for lv in PLACE_LEVELS if place.group(1).endswith(lv))
+        return any(name not in question for name in _level_names(claim, level))
     m = re.search(r"(?:(?<!为)什么|哪个|哪家|哪所|哪座|哪部|哪款)([\u4e00-\u9fff]{1,4}?)(?=[是呢吗的了？?，,]|$)", question)
     if m is None or m.group(1)[0] in "是呢吗的了":
         return True
@@ -679,7 +761,9 @@ def _level_names(text: str, level: str) -> list[str]:
 def _attribute_share(asked: AskedFor, text: str, context: str = "") -> float:
     """IDF-weighted share of the attribute words in ``text``. A word rare enough to be a name
     (IDF ≥ CARRIED_IDF: "武穴酥糖") counts when the passage or its document names it, like a
-    subject ("该品种…被评为…奖")."""
+    subject ("该品种…被评为…奖"). A word written otherwise gets partial credit: from its parts
+    ("常住人口" ~ "常驻人口"), else, unless it is rare enough to be a name ("国考" is not "高考"), from a
+    word of ``text`` with the same head ("竹笋" ~ "鲜笋")."""
     if not asked.attribute:
         return 1.0
     hits = term_hits(asked.analysis, text)
@@ -688,10 +772,26 @@ def _attribute_share(asked: AskedFor, text: str, context: str = "") -> float:
     for term, weight in asked.attribute.items():
         if term in hits or (weight >= CARRIED_IDF and term in carried):
             got += weight
-        elif asked.parts.get(term):
+        elif asked.parts.get(term) and any(p in hits or p in text for p in asked.parts[term]):
             parts = asked.parts[term]
             got += weight * sum(w for p, w in parts.items() if p in hits or p in text) / sum(parts.values())
+        elif weight < CARRIED_IDF and _same_head(term, text):
+            got += weight * HEAD_CREDIT
     return got / asked.attribute_weight
+
+
+def _same_head(term: str, text: str) -> bool:
+    """Does a word of ``text`` end in the head character of ``term`` (a Chinese compound's last one
+    names its kind: "鲜笋" and "竹笋" are both 笋, "信息库" and "数据库" both 库, "举办" and "开办" both 办)?
+    Heads that end too many words to say what a word names ("性", "员", "年") do not count."""
+    if len(term) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", term) or term[-1] in _GENERIC_HEADS:
+        return False
+    return any(len(w) >= 2 and w != term and w[-1] == term[-1] for w in _words(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_jieba().cut(text))
 
 
 def _previous_sentence(text: str, start: int) -> str:
@@ -708,10 +808,12 @@ def _previous_sentence(text: str, start: int) -> str:
 # --- an answer -------------------------------------------------------------------------------
 
 
-def judge_answer(asked: AskedFor, sentences: list[dict], passages: list[Passage], lead=lambda p: "") -> list[Judgement]:
+def judge_answer(asked: AskedFor, sentences: list[dict], passages: list[Passage], lead=lambda p: "",
+                 similarity=None) -> list[Judgement]:
     """A Judgement per (kept answer sentence, cited passage) of a citation report
     (rag/answer/citations.py: ``{"text", "passages", "spans"}``), best first; ``lead(passage)`` gives the
-    opening of the passage's document."""
+    opening of the passage's document; ``similarity(texts)``, when given, the meaning of the supporting
+    windows that pass the gates but not on their words."""
     out = []
     for entry in sentences:
         if entry.get("status") == "dropped":
@@ -722,6 +824,10 @@ def judge_answer(asked: AskedFor, sentences: list[dict], passages: list[Passage]
                 continue
             p = passages[n - 1]
             out.append(judge(asked, entry["text"], p, span[0], span[1], n - 1, lead=lead(p)))
+    weak = [j for j in out if j.gates_ok and not j.ok]
+    if similarity is not None and weak and not any(j.ok for j in out):
+        for j, s in zip(weak, similarity([passages[j.passage].text[j.start : j.end][:SIMILARITY_CHARS] for j in weak])):
+            j.weigh_similarity(s)
     out.sort(key=lambda j: j.score, reverse=True)
     return out
 

@@ -23,7 +23,7 @@ from rag.text.words import NUMBER, term_weight
 
 # Words that only say *what kind* of answer is wanted; they are cues, not content.
 QUESTION_WORDS = frozenset(
-    "多少 几 第几 哪些 哪个 哪家 哪所 哪里 哪儿 什么 谁 名字 叫 是否 多大 多高 多长 多远 多久 多重 排 如何 怎样 怎么 "
+    "多少 几 第几 哪些 哪个 哪家 哪所 哪里 哪儿 什么 什么时候 时候 谁 名字 叫 是否 多大 多高 多长 多远 多久 多重 排 如何 怎样 怎么 "
     "why when where what which who whom whose how many much name named called does did do".split()
 )
 
@@ -41,7 +41,10 @@ _CUT_BEFORE_SEGMENTING = re.compile(r"(\d+[年月日号]|多大|多长|多高|�
 
 # Fine answer types of Chinese questions: a date or time, a place, a sum of money.
 _TIME_CUES = re.compile(r"什么时候|何时|时间|日期|哪天|哪一天|几月|几号|哪年|哪一年|几点")
-_PLACE_CUES = re.compile(r"哪里|在哪|哪儿|何地|地点|什么地方|哪个(?:城市|国家|省|地方)|哪座城市|举办地|所在地")
+_PLACE_CUES = re.compile(r"哪里|在哪|哪儿|何地|地点|什么地方|哪个(?:城市|国家|省|地方)|哪座城市|举办地|所在地"
+                         r"|哪个(?:县级市|地级市|市|县|区|镇|乡|村|社区|街道)")
+# "几" asks only on its own: "这几年", "近几天", "十几个" are vague spans and counts, not questions.
+_ASKING_JI = r"(?<![这那近前后头十])几"
 _MONEY_CUES = re.compile(
     r"营收|营业收入|收入|利润|净利|产值|投资|投入|资金|票房|金额|价格|售价|票价|多少钱|经费|预算|GDP|生产总值|工资|收益"
     r"|市值|营业额|融资|销售额|津贴|补贴|补助|奖金|薪酬|费用|成本|报价|房价|罚款|赔偿"
@@ -124,7 +127,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in NUMBER.finditer(normalize(question))))
     answer_type, asks = _answer_type(question, language)
     q = normalize(question)
-    unit = re.search(r"(?:多少|几)([" + _COUNT_UNITS + "元万亿公里米])", q)
+    unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "元万亿公里米])", q)
     return QuestionAnalysis(
         question, language, terms, numbers, answer_type, asks,
         unit=unit.group(1) if unit else ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
@@ -150,8 +153,8 @@ def _counted(question: str, term_groups: Sequence) -> tuple[str, ...]:
 def _answer_type(question: str, language: str) -> tuple[str, int]:
     q = normalize(question)
     if language == "zh":
-        number_cues = re.findall(r"多少|(?<!哪)几|多大|多高|多长|多远|多久|多重|多广|比例|百分之|人数|数量|总数|数目|次数", q)
-        person = bool(re.search(r"谁|哪位|什么人", q)) or bool(
+        number_cues = re.findall(r"多少|(?<!哪)" + _ASKING_JI + r"|多大|多高|多长|多远|多久|多重|多广|比例|百分之|人数|数量|总数|数目|次数", q)
+        person = bool(re.search(r"谁|[哪那这]位|什么人", q)) or bool(
             re.search(r"([\u4e00-\u9fff]{1,6})(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
             and _role_before_name(q)
         )
@@ -161,7 +164,7 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
             return "time", 1 + len(re.findall(r"多少|哪所|哪家|哪个|哪些", q))
         if _PLACE_CUES.search(q) and not number_cues:
             return "place", 1
-        unit = re.search(r"(?:多少|几)([" + _COUNT_UNITS + "])", q)
+        unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "])", q)
         if (_MONEY_CUES.search(q) and not _RATIO_CUES.search(q) and not unit
                 and (number_cues or not re.search(r"什么|哪|怎|如何", q))):
             return "money", max(1, len(number_cues))
