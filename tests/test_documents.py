@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.documents import (
-    decode_bytes,
-    extract_text,
-    html_to_text,
-    iter_files,
-    load_document,
-    load_documents,
-    normalize_text,
-    pick_title,
-    read_text,
-)
+from rag.ingest.documents import extract_text, load_document, load_documents, pick_title
+from rag.ingest.encodings import decode_bytes, normalize_text, read_text
+from rag.ingest.files import iter_files
+from rag.ingest.webpages import html_to_text
 from rag.errors import DocumentError, YuanwenError
 
 SIMPLIFIED = "乡村振兴人才驿站已收录824位各类人才。\n党建引领产业发展，“绿色驱动”赋能乡村经济新跨越！"

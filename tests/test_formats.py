@@ -11,13 +11,8 @@ import zipfile
 
 import pytest
 
-from rag.ingest.documents import (
-    SUPPORTED_SUFFIXES,
-    docx_to_text,
-    extract_text,
-    load_documents,
-    pdf_to_text,
-)
+from rag.ingest.documents import docx_to_text, extract_text, load_documents, pdf_to_text
+from rag.ingest.files import SUPPORTED_SUFFIXES
 from rag.errors import DocumentError
 from tests.fixtures_formats import (
     DOCX_PARAGRAPHS,

@@ -21,7 +21,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.app.config import Settings
-from rag.ingest.documents import SUPPORTED_SUFFIXES
+from rag.ingest.files import SUPPORTED_SUFFIXES
 from rag.errors import YuanwenError
 from rag.app.conversations import ConversationStore
 from rag.app.knowledge_bases import DEFAULT_KB, create_kb, data_dir, get_kb, list_kbs

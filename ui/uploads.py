@@ -13,7 +13,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from rag.ingest.documents import SUPPORTED_SUFFIXES
+from rag.ingest.files import SUPPORTED_SUFFIXES
 from rag.errors import YuanwenError
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
