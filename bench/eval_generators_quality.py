@@ -19,6 +19,7 @@ from pathlib import Path
 from rag.generation import offline_models
 from rag.generation.base import forget_loaded_models
 from rag.generation.llamacpp import LlamaCppGenerator
+from rag.text.bigrams import char_bigrams
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PROMPT = (
@@ -39,13 +40,9 @@ def paragraphs(corpus: Path, max_chars: int = 300) -> list[str]:
     return pieces
 
 
-def bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 def top_passages(question: str, corpus: list[str], k: int = 3) -> list[str]:
-    wanted = bigrams(question)
-    return sorted(corpus, key=lambda p: len(wanted & bigrams(p)), reverse=True)[:k]
+    wanted = char_bigrams(question)
+    return sorted(corpus, key=lambda p: len(wanted & char_bigrams(p)), reverse=True)[:k]
 
 
 def normalise(text: str) -> str:

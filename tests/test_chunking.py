@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from rag.ingest.chunking import chunk_document, chunk_id, content_hash, is_heading, paragraph_spans, sentence_spans
+from rag.ingest.chunking import chunk_document, chunk_id, content_hash, is_heading, paragraph_pieces, paragraph_spans
 from rag.schema import Document
 from tests.fixtures_documents import random_document_text
 
@@ -134,9 +134,9 @@ def test_short_tail_of_long_paragraph_is_not_left_alone():
     assert len(chunks[-1].text) > 50
 
 
-def test_sentence_spans_respect_quotes_and_decimals():
+def test_paragraph_pieces_respect_quotes_and_decimals():
     text = "他说：“我们做到了！”增长了3.5%。See www.x.cn now. 好吗？"
-    sentences = [text[s:e] for s, e in sentence_spans(text, 0, len(text), 500)]
+    sentences = [text[s:e] for s, e in paragraph_pieces(text, 0, len(text), 500)]
     assert sentences == ["他说：“我们做到了！”", "增长了3.5%。", "See www.x.cn now.", "好吗？"]
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag.retrieve.crosslingual import CollectionTerms, build_collection_terms, documents_language, translate
-from rag.retrieve.crosslingual import dictionary, pinyin
+from rag.retrieve.crosslingual import dictionary
+from rag.text import pinyin
 from rag.store.index import Index, current_version
 from rag.ingest.indexing import update_index
 from rag.text.language import detect_language
@@ -157,11 +158,23 @@ def test_dictionary_phrasal_verbs_irregular_forms_and_multiword_sense_fallback()
 def test_run_syllables_read_like_pypinyin_in_context():
     from pypinyin import lazy_pinyin
 
-    from rag.retrieve.crosslingual.pinyin import run_syllables
+    from rag.text.pinyin import run_syllables
 
     for run in ["银行行长在行业大会上发言", "重庆重新开放长江大桥", "乳源瑶族自治县大栗港镇", "的", "朝阳朝气"]:
         assert run_syllables(run) == lazy_pinyin(run)
         assert run_syllables(run) == lazy_pinyin(run)  # again, from the per-word cache
+
+
+def test_answer_checks_key_text_by_the_same_pinyin_as_the_collection():
+    # rag.text.pinyin.pinyin_keys (a passage, for the answer checks) reads runs in context, like the
+    # collection's n-gram keys: a polyphonic character as in its word.
+    from rag.text.pinyin import pinyin_keys
+
+    assert pinyin_keys("乳源县") == {"ruyuan", "yuanxian", "ruyuanxian"}
+    keys = pinyin_keys("银行行长在重庆")
+    assert {"yinhang", "hangzhang", "chongqing"} <= keys and not {"xingchang", "zhongqing"} & keys
+    terms = build_collection_terms(["银行行长在重庆。"])
+    assert terms.pinyin["行长"] == "hangzhang" and "hangzhang" in keys
 
 
 def test_cedict_is_parsed_once_and_read_back_from_the_cache(tmp_path, monkeypatch):

@@ -29,10 +29,10 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from rag.answer.citations import bigrams
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
 from rag.answer.ranking import has_answer_type, is_table_row, table_caption, term_hits
 from rag.schema import Passage
+from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
 from rag.text.tokenize import _jieba, normalize
 from rag.text.words import (PLACE_LEVELS, has_new_place, is_common_word, is_name_like, is_person_name, posseg,

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from rag.schema import Citation, Passage
+from rag.text.bigrams import bigrams, has_kept_chars
 from rag.text.language import detect_language, sentence_spans
 from rag.text.pinyin import pinyin_keys
 from rag.text.tokenize import normalize
@@ -33,7 +34,6 @@ from rag.text.tokenize import normalize
 SUPPORT_THRESHOLD = 0.5
 
 MARKER = re.compile(r"\s*[\[【［]\s*(\d{1,2}(?:\s*[,，、\-–]\s*\d{1,2})*)\s*[\]】］]")
-_KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 _NUMBER_WITH_UNIT = re.compile(
     r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万亿|亿|万|千|thousand|million|billion|k\b)?", re.IGNORECASE
 )
@@ -120,7 +120,7 @@ def split_cited_sentences(answer_text: str) -> list[tuple[str, list[int], str]]:
         claim = MARKER.sub("", sentence).strip()
         stripped = claim.rstrip(_TRAILING)
         punct = claim[len(stripped) :].strip()
-        if not _KEEP.search(normalize(stripped)):
+        if not has_kept_chars(normalize(stripped)):
             if out and cited:
                 out[-1][1].extend(cited)
             continue
@@ -228,14 +228,6 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def bigrams(text: str) -> set[str]:
-    """Character bigrams of the letters, digits and CJK characters of (normalised) ``text``."""
-    kept = "".join(_KEEP.findall(text.lower()))
-    if len(kept) == 1:
-        return {kept}
-    return {kept[i : i + 2] for i in range(len(kept) - 1)}
-
-
 def number_values(text: str, *, claim: bool = False) -> list[set[float]]:
     """Each number of ``text`` as the set of values it may stand for ("2.7万" → {2.7, 27000}).
 
@@ -258,4 +250,4 @@ def _numbers_found(claim_numbers: list[set[float]], passage_numbers: list[set[fl
     return all(values & available for values in claim_numbers)
 
 
-__all__ = ["SUPPORT_THRESHOLD", "verify_citations", "split_cited_sentences", "support", "bigrams", "number_values"]
+__all__ = ["SUPPORT_THRESHOLD", "verify_citations", "split_cited_sentences", "support", "number_values"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import YuanwenError
+from rag.text.bigrams import char_bigrams
 
 log = logging.getLogger("yuanwen.metrics")
 
@@ -178,7 +179,7 @@ def _citation_ok(q: EvalQuestion, result: dict, citation: dict, sentence: str) -
 
 
 def _bigram_overlap(claim: str, support: str) -> float:
-    grams = {claim[i : i + 2] for i in range(len(claim) - 1)} or {claim}
+    grams = char_bigrams(claim)
     return sum(g in support for g in grams) / len(grams)
 
 

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from rag.schema import Chunk, Document, Region
+from rag.text.language import PIECE_END, sentence_spans, trim_span
 
 DEFAULT_TARGET_CHARS = 300
 DEFAULT_MAX_CHARS = 500
@@ -29,9 +30,6 @@ DEFAULT_OVERLAP_CHARS = 50
 HEADING_MAX_CHARS = 40
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")  # a run of non-blank lines
-# A sentence ends at 。！？；!?; or … (any run of them), plus closing quotes/brackets after it; Latin "." counts
-# only before whitespace, so "3.5" and "www.x.cn" are not cut.
-_SENTENCE_END = re.compile(r"(?:[。！？；!?;…]+|\.(?=\s))[”’」』\"')）\]]*")
 _CLAUSE_END = re.compile(r"[，,、：:]|\s")
 _HEADING_END = set("。！？；!?;，,、：:…")
 _CLOSERS = "”’」』\"')）]"
@@ -98,27 +96,18 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each paragraph: runs of non-blank lines, trimmed of surrounding whitespace."""
     spans = []
     for match in _PARAGRAPH.finditer(text):
-        start, end = _trim(text, match.start(), match.end())
+        start, end = trim_span(text, match.start(), match.end())
         if start < end:
             spans.append((start, end))
     return spans
 
 
-def sentence_spans(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    """Sentences of ``text[start:end]`` as trimmed spans; a sentence over ``max_chars`` is cut at clause ends."""
-    spans = []
-    position = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        if match.end() > position:
-            spans.append((position, match.end()))
-            position = match.end()
-    if position < end:
-        spans.append((position, end))
+def paragraph_pieces(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """The sentences of the paragraph ``text[start:end]`` as trimmed spans, cut after 。！？；!?; or … (any run of
+    them, with the closing quotes after it; a Latin "." only before whitespace, so "3.5" and "www.x.cn" stay whole:
+    rag.text.language.PIECE_END); a sentence over ``max_chars`` is cut at clause ends."""
     result = []
-    for s, e in spans:
-        s, e = _trim(text, s, e)
-        if s >= e:
-            continue
+    for s, e in sentence_spans(text, start, end, ends=PIECE_END):
         result.extend(_hard_split(text, s, e, max_chars))
     return result
 
@@ -142,7 +131,7 @@ def _units(text: str, max_chars: int, target_chars: int) -> list[_Unit]:
             not heading and headings_start is not None and end - headings_start > max_chars and end - start > target_chars
         )
         if too_long:
-            units.extend(_Unit(s, e, index, end, sentence=True) for s, e in sentence_spans(text, start, end, max_chars))
+            units.extend(_Unit(s, e, index, end, sentence=True) for s, e in paragraph_pieces(text, start, end, max_chars))
         else:
             units.append(_Unit(start, end, index, end, heading=heading))
         if heading:
@@ -231,19 +220,12 @@ def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
             cut = match.end()
         if cut is None:
             cut = limit
-        s, e = _trim(text, start, cut)
+        s, e = trim_span(text, start, cut)
         if s < e:
             pieces.append((s, e))
-        start, _ = _trim(text, cut, end)
-    s, e = _trim(text, start, end)
+        start, _ = trim_span(text, cut, end)
+    s, e = trim_span(text, start, end)
     if s < e:
         pieces.append((s, e))
     return pieces
 
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end

@@ -28,6 +28,7 @@ from rag.errors import YuanwenError
 from rag.store.bm25 import top_rows
 from rag.retrieve.fusion import AdaptiveFusion, FusionInputs, query_features
 from rag.store.index import Index
+from rag.text.bigrams import char_bigrams
 from rag.text.language import detect_language
 from rag.schema import Passage, Retrieval
 from rag.text.tokenize import tokenize
@@ -263,7 +264,7 @@ class Retriever:
         seen: list[set[str]] = []
         batch = order[: max(3 * k, k + 10)]
         for chunk, row in zip(self.index.chunks(batch), batch):
-            grams = _bigrams(chunk.text)
+            grams = char_bigrams("".join(chunk.text.split()))
             if any(_containment(grams, other) >= self.fusion.dedup_threshold for other in seen):
                 continue
             seen.append(grams)
@@ -271,11 +272,6 @@ class Retriever:
             if len(out) == k:
                 break
         return out
-
-
-def _bigrams(text: str) -> set[str]:
-    t = "".join(text.split())
-    return {t[i : i + 2] for i in range(len(t) - 1)} or {t}
 
 
 def _containment(a: set[str], b: set[str]) -> float:

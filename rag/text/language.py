@@ -3,7 +3,8 @@
 Answers follow the question's language, so the pipeline needs a cheap, dependable
 "is this Chinese?" test; answers and passages are checked sentence by sentence, so
 citations, context selection and the extractive answerer share one sentence splitter
-that keeps offsets (spans point back into the passage text).
+that keeps offsets (spans point back into the passage text). The chunker cuts a paragraph
+too long to keep whole with the same splitter, at more places (``PIECE_END``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ _LATIN = re.compile(r"[A-Za-z]")
 CJK_SHARE_FOR_CHINESE = 0.3
 
 # Sentence ends: Chinese full stops always; "." "!" "?" only before whitespace or the end,
-# so "2.7万" and "U.S." inside a sentence stay whole.
-_SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
-# Closing quotes/brackets belong to the sentence they close.
-_CLOSERS = "”’」』）)】\"'"
+# so "2.7万" and "U.S." inside a sentence stay whole; line ends. Closing quotes/brackets
+# belong to the sentence they close.
+SENTENCE_END = re.compile(r"(?:[。！？!?]+|\.(?=\s|$)|\n+)[”’」』）)】\"']*")
+# Where the chunker (rag/ingest/chunking.py) may cut a paragraph too long to keep whole: also after
+# ；; and …, since a run of measures joined by semicolons is a fine place to cut a 500-character
+# paragraph; "." only before whitespace; the lines of a paragraph stay together.
+PIECE_END = re.compile(r"(?:[。！？；!?;…]+|\.(?=\s))[”’」』\"')）\]]*")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 
 
@@ -51,18 +55,18 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence, surrounding whitespace excluded, end punctuation included."""
+def sentence_spans(text: str, start: int = 0, end: int | None = None, *,
+                   ends: re.Pattern = SENTENCE_END) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text[start:end]`` (offsets in ``text``), surrounding
+    whitespace excluded, end punctuation included; ``ends`` says where a sentence ends."""
+    end = len(text) if end is None else end
     spans = []
-    pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end()
-        while end < len(text) and text[end] in _CLOSERS:
-            end += 1
-        spans.append((pos, end))
-        pos = end
-    spans.append((pos, len(text)))
-    return [s for s in (_strip_span(text, a, b) for a, b in spans) if s]
+    pos = start
+    for m in ends.finditer(text, start, end):
+        spans.append((pos, m.end()))
+        pos = m.end()
+    spans.append((pos, end))
+    return [s for s in (trim_span(text, a, b) for a, b in spans) if s[0] < s[1]]
 
 
 def clause_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -76,16 +80,17 @@ def clause_spans(text: str, start: int = 0, end: int | None = None) -> list[tupl
         spans.append((pos, m.end()))
         pos = m.end()
     spans.append((pos, end))
-    return [s for s in (_strip_span(text, a, b) for a, b in spans) if s]
+    return [s for s in (trim_span(text, a, b) for a, b in spans) if s[0] < s[1]]
 
 
 def _between_digits(text: str, i: int) -> bool:
     return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
 
 
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` without the whitespace at either side (empty, ``start == end``, when it is all whitespace)."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    return (start, end) if end > start else None
+    return start, end

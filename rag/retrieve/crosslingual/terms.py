@@ -20,10 +20,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.text import pinyin
 from rag.text.language import CJK_SHARE_FOR_CHINESE, cjk_share
 from rag.text.tokenize import normalize
 
-from . import dictionary, pinyin
+from . import dictionary
 
 FORMAT = 2  # 2: dictionary keys of words met only in multi-word senses ("~rural")
 DIRNAME = "crosslingual"
@@ -112,12 +113,10 @@ def build_collection_terms(texts: list[str], previous: CollectionTerms | None = 
 def _key_new_grams(text: str, keyed: dict[str, str]) -> None:
     """Pinyin of every not-yet-keyed n-gram, read in context (a run is read whole, as pypinyin segments it)."""
     for run in re.findall(r"[\u4e00-\u9fff]+", text):
-        if len(run) < 2 or all(run[i : i + n] in keyed for n in pinyin.NGRAM_CHARS
-                                for i in range(len(run) - n + 1)):
+        if len(run) < 2 or all(run[s] in keyed for s in pinyin.ngram_slices(len(run))):
             continue  # nothing new: a repeated title or overlap sentence
         syl = pinyin.run_syllables(run)
         if len(syl) != len(run):  # pypinyin keeps unknown characters as one piece; key them alone
             syl = [pinyin.pinyin_key(ch) for ch in run]
-        for n in pinyin.NGRAM_CHARS:
-            for i in range(len(run) - n + 1):
-                keyed.setdefault(run[i : i + n], "".join(syl[i : i + n]))
+        for s in pinyin.ngram_slices(len(run)):
+            keyed.setdefault(run[s], "".join(syl[s]))
