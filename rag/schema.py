@@ -65,13 +65,16 @@ class Chunk:
     doc_key: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its score (higher is better) and ranking details."""
+    """A retrieved chunk with its score (higher is better), the first-stage signals the refusal checks
+    read, and ranking details for diagnosis (ranks, z-scores, the reranker's score)."""
 
     chunk: Chunk
     score: float
     details: dict = field(default_factory=dict)
+    dense: float | None = None  # cosine of question and chunk; None when the retrieval did not embed the question
+    bm25: float | None = None  # BM25 score; None when the retrieval did not search by keywords
 
     @property
     def source(self) -> str:

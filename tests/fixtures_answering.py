@@ -74,7 +74,7 @@ class KeywordRetriever:
         self.queries.append(query)
         ranked = self.keywords.search(tokenize(query), k)
         return [
-            Passage(chunk=self.chunks[row], score=score, details={"bm25": score, "bm25_rank": rank})
+            Passage(chunk=self.chunks[row], score=score, bm25=score, details={"bm25_rank": rank})
             for rank, (row, score) in enumerate(ranked, 1)
         ]
 
@@ -99,11 +99,12 @@ class ScriptedGenerator:
             yield self.reply[i : i + self.piece]
 
 
-def passage_from(text: str, *, source: str = "doc.txt", start: int = 100, score: float = 1.0, **details) -> Passage:
+def passage_from(text: str, *, source: str = "doc.txt", start: int = 100, score: float = 1.0,
+                 dense: float | None = None, bm25: float | None = None) -> Passage:
     """A hand-made passage whose chunk starts at ``start`` in its document."""
     chunk = Chunk(id=f"{source}:{start}", source=source, title=source, paragraph=0, start=start,
                   end=start + len(text), text=text)
-    return Passage(chunk=chunk, score=score, details=details)
+    return Passage(chunk=chunk, score=score, dense=dense, bm25=bm25)
 
 
 @pytest.fixture
@@ -119,4 +120,4 @@ def keyword_retriever(doc_chunks) -> KeywordRetriever:
 @pytest.fixture
 def road_passages(doc_chunks) -> list[Passage]:
     """The document's chunks as passages, in document order."""
-    return [Passage(chunk=c, score=1.0 / (i + 1), details={"bm25": 1.0}) for i, c in enumerate(doc_chunks)]
+    return [Passage(chunk=c, score=1.0 / (i + 1), bm25=1.0) for i, c in enumerate(doc_chunks)]

@@ -119,7 +119,7 @@ def test_english_question_takes_crosslingual_path_chinese_does_not(tmp_path, cor
     keyword = Retriever(index, None, mode="bm25")  # the fake embedder's dense signal is noise
     top = keyword.search("How many village-level party organisations does Ruyuan have?", k=3)
     assert "115个村级党组织" in top[0].text
-    assert keyword.search("How many village-level party organisations?", k=3)[0].details["bm25"] > 0
+    assert keyword.search("How many village-level party organisations?", k=3)[0].bm25 > 0
     # without translation no English word meets the Chinese text
     assert Retriever(index, None, mode="bm25", crosslingual="off").search(
         "How many village-level party organisations?", k=3) == []

@@ -46,6 +46,17 @@ def test_rerank_orders_by_cross_encoder_score(index, fake_embedder, tiny_cross_e
     assert [p.score for p in reranked] == sorted((p.score for p in reranked), reverse=True)
 
 
+def test_rerank_returns_new_passages_and_leaves_the_first_stage_ones_alone(index, fake_embedder, tiny_cross_encoder):
+    first = Retriever(index, fake_embedder).search("人才公寓", k=5)
+    before = [(p.score, dict(p.details)) for p in first]
+    reranked = Reranker(tiny_cross_encoder, candidates=5).rerank("人才公寓", first, 3)
+    assert [(p.score, p.details) for p in first] == before  # the first stage's ranking is still what it was
+    by_id = {p.chunk.id: p for p in first}
+    for p in reranked:
+        assert p.details["first_stage_score"] == by_id[p.chunk.id].score and p.score == p.details["rerank"]
+        assert (p.dense, p.bm25) == (by_id[p.chunk.id].dense, by_id[p.chunk.id].bm25)
+
+
 def test_missing_reranker_is_a_clear_error(index, fake_embedder, tmp_path):
     r = Retriever(index, fake_embedder, reranker=Reranker(str(tmp_path / "no-such-model")))
     with pytest.raises(ModelError, match="reranker"):

@@ -29,6 +29,10 @@ def test_scores_and_details(index, fake_embedder):
     top = Retriever(index, fake_embedder, mode="hybrid").search("人才公寓投资", k=3)
     assert [p.score for p in top] == sorted((p.score for p in top), reverse=True)
     assert "bm25_rank" in top[0].details and "dense_rank" in top[0].details
+    # The signals the refusal checks read are typed fields, present when the retrieval computed them.
+    assert all(isinstance(p.dense, float) and isinstance(p.bm25, float) for p in top) and top[0].bm25 > 0
+    assert all(p.bm25 is None for p in Retriever(index, fake_embedder, mode="dense").search("人才公寓投资", k=3))
+    assert all(p.dense is None for p in Retriever(index, fake_embedder, mode="bm25").search("人才公寓投资", k=3))
     js = top[0].to_json()
     assert set(js) == {"source", "title", "text", "score", "start", "end", "page", "location", "ocr", "doc_key"}
     assert js["page"] is None and js["location"] == "" and js["ocr"] is False  # a .txt has no pages

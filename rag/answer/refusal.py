@@ -65,8 +65,8 @@ def check_retrieval(passages: list[Passage]) -> RefusalDecision:
     """(a) Is anything retrieved relevant enough to try answering?"""
     if not passages:
         return RefusalDecision(True, "retrieval", details={"best_dense": None})
-    dense = [p.details["dense"] for p in passages if "dense" in p.details]
-    bm25 = [p.details.get("bm25", 0.0) for p in passages]
+    dense = [p.dense for p in passages if p.dense is not None]
+    bm25 = [p.bm25 or 0.0 for p in passages]
     best_dense = max(dense) if dense else None
     details = {"best_dense": best_dense, "best_bm25": max(bm25)}
     if best_dense is not None and best_dense < MIN_DENSE_COSINE and max(bm25) <= 0:

@@ -10,6 +10,7 @@ BAAI/bge-reranker-base); nothing else depends on it.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from rag.errors import ModelError
@@ -41,7 +42,8 @@ def load_cross_encoder(name_or_path: str):
 
 
 class Reranker:
-    """Re-orders passages by cross-encoder score; ``details['rerank']`` keeps the score."""
+    """Re-orders passages by cross-encoder score: new passages scored by it, ``details['first_stage_score']``
+    keeping the fused score (the passages given are left as they were)."""
 
     def __init__(self, model: str, *, candidates: int = 20, batch_size: int = 16):
         self.model = model
@@ -55,9 +57,7 @@ class Reranker:
         head = passages[: self.candidates]
         scores = encoder.predict([(query, p.text) for p in head], batch_size=self.batch_size,
                                  show_progress_bar=False)
-        for p, s in zip(head, scores):
-            p.details["first_stage_score"] = p.score
-            p.details["rerank"] = float(s)
-            p.score = float(s)
-        ranked = sorted(head, key=lambda p: -p.score)
+        rescored = [replace(p, score=float(s), details={**p.details, "first_stage_score": p.score, "rerank": float(s)})
+                    for p, s in zip(head, scores)]
+        ranked = sorted(rescored, key=lambda p: -p.score)
         return ranked[:k]

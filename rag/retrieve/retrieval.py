@@ -268,7 +268,9 @@ class Retriever:
             if any(_containment(grams, other) >= self.fusion.dedup_threshold for other in seen):
                 continue
             seen.append(grams)
-            out.append(Passage(chunk=chunk, score=float(scores[row]), details={"row": row, **details[row]}))
+            signals = details[row]
+            out.append(Passage(chunk=chunk, score=float(scores[row]), dense=signals.get("dense"), bm25=signals.get("bm25"),
+                               details={"row": row, **{k: v for k, v in signals.items() if k not in ("dense", "bm25")}}))
             if len(out) == k:
                 break
         return out
