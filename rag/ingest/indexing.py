@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -22,10 +23,10 @@ from rag.ingest.chunking import (DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, DEFAU
 from rag.store.docstore import ChunkRecord, DocumentRecord
 from rag.ingest.documents import load_documents
 from rag.errors import CorruptIndexError, IndexMismatchError, YuanwenError
-from rag.store.index import Index, Manifest, index_exists, write_lock, write_version
+from rag.store.index import Index, Manifest, index_exists, version_terms, write_lock, write_version
 from rag.store.options import StoreOptions
 from rag.schema import Document
-from rag.ingest.stages import recording, stage
+from rag.ingest.stages import BESIDE, beside, recording, stage
 from rag.store.vector_versions import VectorChanges, assign_keys
 from rag.text.tokenize import tokenize
 
@@ -57,6 +58,15 @@ def embedding_text(title: str, text: str) -> str:
 def _chunks(doc: Document):
     with stage("chunk"):
         return chunk_document(doc)
+
+
+def _tokens_and_terms(index_dir: Path, chunks: list[ChunkRecord], new_texts: list[str]):
+    """BM25 tokens of the new chunks' texts, and the new version's term/pinyin index (every chunk's text)."""
+    with stage("tokenise"):
+        tokens = [tokenize(t) for t in new_texts]
+    with stage("term/pinyin index"):
+        terms = version_terms(index_dir, chunks)
+    return tokens, terms
 
 
 def _file_sha1(path: Path) -> str:
@@ -107,7 +117,8 @@ def update_index(paths: list[str | Path], index_dir: str | Path, *, embedder=Non
                                progress=progress, max_bytes=max_bytes, store=store)
     report.seconds = time.perf_counter() - t0
     report.stages = {name: round(s, 3) for name, s in seconds.items()}
-    report.stages["other"] = round(max(0.0, report.seconds - sum(seconds.values())), 3)
+    in_main_thread = sum(s for name, s in seconds.items() if not name.endswith(BESIDE))
+    report.stages["other"] = round(max(0.0, report.seconds - in_main_thread), 3)
     return report
 
 
@@ -159,6 +170,7 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
 
         documents: list[DocumentRecord] = list(kept_docs)
         chunks: list[ChunkRecord] = [c for _, c in kept_chunks]
+        new_texts: list[str] = []  # what each new chunk is embedded and BM25-tokenised as
         for root, path, doc in docs:
             with stage("file hash"):
                 stat = path.stat()
@@ -169,10 +181,9 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
                                             size=stat.st_size, mtime=stat.st_mtime))
             for ch in _chunks(doc):
                 emb_text = embedding_text(ch.title, ch.text)
-                with stage("tokenise"):
-                    tokens = tokenize(emb_text)
+                new_texts.append(emb_text)
                 chunks.append(ChunkRecord(chunk=replace(ch, doc_key=key), doc_key=key,
-                                          content_hash=content_hash(emb_text), tokens=tokens))
+                                          content_hash=content_hash(emb_text), tokens=[]))
 
         # Vectors: a chunk whose text the live index holds keeps that vector (under its key); embed the rest.
         old_hashes = {c.content_hash for c in old_chunks if c.doc_key not in kept_keys}
@@ -188,6 +199,11 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
         todo_texts = list(dict.fromkeys(embedding_text(chunks[r].chunk.title, chunks[r].chunk.text)
                                         for r in fresh if chunks[r].content_hash not in stored_key))
         known: dict[str, np.ndarray] = {}
+        # BM25 tokens and the term/pinyin index are pure-Python CPU work that needs only the chunks' text: a
+        # thread does it while ONNX Runtime (which releases the GIL) embeds.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="yuanwen-index")
+        texts_work = pool.submit(beside(_tokens_and_terms), index_dir, chunks, new_texts)
+        pool.shutdown(wait=False)
         if copied:
             found = old.vectors.get_vectors([stored_key[chunks[r].content_hash] for r in copied])
             known.update((chunks[r].content_hash, v) for r, v in zip(copied, found))
@@ -207,6 +223,10 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
             for text, vec in zip(todo_texts, vecs):
                 known[content_hash(text)] = vec
         report.embedded = len(todo_texts)
+        with stage("waiting for tokens and terms"):
+            tokens, terms = texts_work.result()
+        fresh_from = len(kept_chunks)
+        chunks[fresh_from:] = [replace(c, tokens=t) for c, t in zip(chunks[fresh_from:], tokens)]
 
         dim = embedder.dim
         added = (np.stack([known[chunks[r].content_hash] for r in fresh]).astype(np.float32) if fresh
@@ -219,7 +239,8 @@ def _update_index(paths, index_dir, *, embedder, embedder_name, rebuild, progres
             manifest.vector_store = old.manifest.vector_store  # an index stays on the store it was built on
         if progress:
             progress("writing index", 0, 1)
-        write_version(index_dir, manifest, documents, chunks, changes, previous=old, stage=stage, options=store)
+        write_version(index_dir, manifest, documents, chunks, changes, previous=old, stage=stage, options=store,
+                      terms=terms)
         if progress:
             progress("writing index", 1, 1)
         if old is not None:

@@ -285,13 +285,14 @@ def score_sample_rows(n_rows: int) -> np.ndarray:
 def write_version(directory: Path, manifest: Manifest, documents: list[DocumentRecord],
                   chunks: list[ChunkRecord], vectors: np.ndarray | VectorChanges,
                   previous: "Index | None" = None, stage=lambda name: contextlib.nullcontext(),
-                  options: StoreOptions = StoreOptions()) -> Path:
+                  options: StoreOptions = StoreOptions(), terms=None) -> Path:
     """Write a new version beside the live one, then make it live atomically.
 
     ``vectors`` is every row's vector (a full build) or the changes against ``previous``, the
     writer's own loaded copy of the live version (which may be modified: it is not reused).
     ``stage(name)`` times each step (the ingest passes rag/ingest/stages.stage).
-    The manifest's store and FAISS type win (an index keeps them); ``options`` fill what it leaves empty."""
+    The manifest's store and FAISS type win (an index keeps them); ``options`` fill what it leaves empty.
+    ``terms``: the cross-lingual term index of ``chunks`` when the caller built it already (version_terms)."""
     directory.mkdir(parents=True, exist_ok=True)
     # Sortable to the nanosecond, so pruning always keeps the newest versions.
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}-{uuid.uuid4().hex[:4]}"
@@ -330,7 +331,7 @@ def write_version(directory: Path, manifest: Manifest, documents: list[DocumentR
         with stage("bm25"):
             KeywordIndex.build([c.tokens for c in chunks]).save(tmp / "bm25")
         with stage("term/pinyin index"):
-            _write_collection_terms(directory, tmp, chunks)
+            (terms if terms is not None else version_terms(directory, chunks)).save(tmp)
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
         with stage("publish"):
             _fsync_tree(tmp)
@@ -353,13 +354,14 @@ def _term_texts(chunks: list[ChunkRecord]) -> list[str]:
     return [f"{c.chunk.title}\n{c.chunk.text}" for c in chunks]
 
 
-def _write_collection_terms(directory: Path, version_dir: Path, chunks: list[ChunkRecord]) -> None:
-    """The cross-lingual term index of this version, reusing the live version's pinyin."""
+def version_terms(directory: Path, chunks: list[ChunkRecord]):
+    """The cross-lingual term index of a new version holding ``chunks`` (only their title and text are read),
+    reusing the live version's pinyin."""
     from rag.retrieve.crosslingual import CollectionTerms, build_collection_terms
 
     live = current_version(directory)
     previous = CollectionTerms.load(live) if live is not None else None
-    build_collection_terms(_term_texts(chunks), previous).save(version_dir)
+    return build_collection_terms(_term_texts(chunks), previous)
 
 
 def _prune(directory: Path, keep: Path, milvus_token: str = "") -> None:
