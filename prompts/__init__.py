@@ -33,6 +33,16 @@ def load_template(name: str) -> string.Template:
     return template
 
 
+def opening(name: str) -> str:
+    """The text every rendering of template ``name`` starts with (all before its first placeholder): fixed, so
+    a chat engine can keep it evaluated together with the system prompt."""
+    template = load_template(name)
+    for match in template.pattern.finditer(template.template):
+        if match.group("named") or match.group("braced"):
+            return string.Template(template.template[: match.start()]).substitute()
+    return template.substitute()
+
+
 def template_names() -> list[str]:
     return sorted(p.name[:-4] for p in resources.files(__package__).iterdir() if p.name.endswith(".txt"))
 

@@ -367,6 +367,35 @@ def test_llamacpp_keeps_the_prompt_head_across_other_prompts(smollm2_generator):
     forget_loaded_models()
 
 
+def test_llamacpp_primed_opening_is_part_of_the_head(smollm2_generator):
+    """Fixed text at the start of the user turn (the English answer instruction), once primed, is kept evaluated
+    with the system prompt: a question after another prompt prefills only what follows it."""
+    system = {"role": "system", "content": "You answer from the passages. Be brief and cite them. " * 2}
+    opening = "Answer in English from the passages below only, in one sentence, citing the passage number.\n\n"
+    question = [system, {"role": "user", "content": opening + "Passage [1]: two and two make four.\nWhat is 2+2?"}]
+    loaded = smollm2_generator._loaded()
+    plain = len(smollm2_generator._head_tokens(loaded.llm, question))
+    smollm2_generator.prime([system, {"role": "user", "content": opening + "?"}], opening=opening)
+    with_opening = len(smollm2_generator._head_tokens(loaded.llm, question, loaded.openings))
+    assert with_opening > plain + 15
+    smollm2_generator.complete([{"role": "system", "content": "Rewrite the question."},
+                                {"role": "user", "content": "and then?"}], max_tokens=4)  # another prompt between
+    evaluated: list[int] = []
+    real_eval = loaded.llm.eval
+    loaded.llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
+    try:
+        hits = loaded.head_hits
+        smollm2_generator.complete(question, max_tokens=4)
+        whole = len(loaded.llm.tokenize(smollm2_generator.render_prompt(question).encode(), add_bos=True,
+                                        special=True))
+        assert loaded.head_hits == hits + 1  # the head with the opening was restored ...
+        assert evaluated[0] <= whole - with_opening + 1 < whole - plain  # ... and only what follows prefilled
+    finally:
+        loaded.llm.eval = real_eval
+        loaded.openings.clear()
+    forget_loaded_models()
+
+
 def test_llamacpp_missing_file_is_a_model_error(tmp_path):
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm)")
     with pytest.raises(ModelError, match="no GGUF model at"):

@@ -14,6 +14,14 @@ def test_every_template_loads_and_declares_its_variables():
     assert prompts.load_template("answer_zh").get_identifiers() == ["passages", "question"]
 
 
+def test_opening_is_the_fixed_text_before_the_first_placeholder():
+    assert prompts.opening("answer_zh") == ""  # starts with $passages
+    opening = prompts.opening("answer_en")
+    assert opening.startswith("Answer in English") and "$" not in opening
+    assert prompts.render("answer_en", passages="P", question="Q").startswith(opening + "P")
+    assert prompts.opening("system_en") == prompts.render("system_en")  # no placeholder: all of it
+
+
 def test_render_rejects_missing_and_unexpected_variables():
     with pytest.raises(prompts.PromptError, match="missing"):
         prompts.render("answer_zh", question="问题")

@@ -43,6 +43,7 @@ class _LoadedLlama:
         self.lock = TurnQueue()
         self.heads: dict[tuple[int, ...], object] = {}  # head tokens -> LlamaState, newest last
         self.head_hits = 0  # prompts that started from a saved head instead of re-evaluating it
+        self.openings: set[str] = set()  # fixed user-turn openings that count as part of the head (prime)
         self.formatter = _chat_formatter(llm)
         # Free the context while llama_cpp is still importable; freeing it during interpreter teardown raises.
         atexit.register(llm.close)
@@ -161,17 +162,22 @@ class LlamaCppGenerator(Generator):
         import prompts
 
         for language in ("zh", "en"):
+            opening = prompts.opening(f"answer_{language}")
             self.prime([{"role": "system", "content": prompts.render(f"system_{language}")},
-                        {"role": "user", "content": "?"}])
+                        {"role": "user", "content": opening + "?"}], opening=opening)
 
-    def prime(self, messages: list[dict]) -> None:
-        """Evaluate and keep the head of ``messages`` (everything before the last message's content)."""
+    def prime(self, messages: list[dict], opening: str = "") -> None:
+        """Evaluate and keep the head of ``messages``: everything before the last message's content, plus
+        ``opening``, fixed text that content starts with (from now on part of every prompt's head that has it)."""
         loaded = self._loaded()
         with loaded.lock.turn():
-            loaded.start_from_head(self._head_tokens(loaded.llm, messages))
+            if opening:
+                loaded.openings.add(opening)
+            loaded.start_from_head(self._head_tokens(loaded.llm, messages, loaded.openings))
 
-    def _head_tokens(self, llm, messages: list[dict]) -> list[int]:
-        """Tokens of the prompt before the last message's content: the same for every question in a language.
+    def _head_tokens(self, llm, messages: list[dict], openings: set[str] = frozenset()) -> list[int]:
+        """Tokens of the prompt before the last message's content, and of the longest of ``openings`` that
+        content starts with: the same for every question in a language.
 
         Taken as the tokens the whole prompt and its head have in common, so a token that merges across the
         boundary is never counted as shared."""
@@ -180,6 +186,7 @@ class LlamaCppGenerator(Generator):
         at = prompt.rfind(content) if prompt and content else -1
         if at <= 0:
             return []
+        at += max((len(o) for o in openings if content.startswith(o)), default=0)
         whole = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         head = llm.tokenize(prompt[:at].encode("utf-8"), add_bos=True, special=True)
         n = 0
@@ -199,7 +206,7 @@ class LlamaCppGenerator(Generator):
     ) -> Iterator[str]:
         loaded = self._loaded()
         with loaded.lock.turn():
-            loaded.start_from_head(self._head_tokens(loaded.llm, messages))
+            loaded.start_from_head(self._head_tokens(loaded.llm, messages, loaded.openings))
             chunks = loaded.llm.create_chat_completion(
                 messages,
                 stream=True,
