@@ -2,16 +2,20 @@
 
 Each checkout is measured in its own process (one chat model loaded at a time), one after the other in the same
 run: it indexes the seed corpus (data/demo) into a temporary folder, loads the default generator (`auto`:
-Qwen2.5-Coder-1.5B through llama.cpp), warms it up as `yuanwen serve` does, then asks every question of each
-eval file through `Pipeline.ask`, once with the answerability check and once without (alternating which goes
-first). TTFT is the pipeline's own `ttft_s`: from the question to the first streamed piece, retrieval and checks
-included — what a user at the chat box waits. Questions refused before the model is called have none. Prompt
-tokens are counted with the model's tokenizer on the exact prompt. Answer quality is `yuanwen eval`'s metrics
-(rag/metrics.py) on the same answers.
+Qwen2.5-Coder-1.5B through llama.cpp), warms it up as `yuanwen serve` does, then asks every question of each eval
+file through `Pipeline.ask`, once with the answerability check and once without (alternating which goes first).
+TTFT is the pipeline's own `ttft_s`: from the question to the first streamed piece, retrieval and checks included —
+what a user at the chat box waits. The model's context is reset before each question (the saved prompt head is
+restored in milliseconds), so a question never starts from the previous prompt: the two modes often build the same
+prompt, and the second would otherwise be answered from llama.cpp's cache. A follow-up question (an eval row with
+``history``) is asked after its earlier questions in the same chat, and its TTFT includes the model's rewrite of
+the follow-up. Questions refused before the model is called have none. Prompt tokens are counted with the model's
+tokenizer on the exact prompt. Answer quality is `yuanwen eval`'s metrics (rag/metrics.py) on the same answers.
 
     python -m bench.ttft                                   # this checkout, seed_dev and seed_dev_en
     python -m bench.ttft --baseline ../yuanwen-before      # and a checkout of an earlier commit, first (check on)
     python -m bench.ttft --files ../shared/eval/seed_dev.jsonl --modes on
+    python -m bench.ttft --files ../shared/eval/seed_dev_followup.jsonl --modes on --baseline ../yuanwen-before
 """
 
 from __future__ import annotations
@@ -64,7 +68,13 @@ def worker(files: list[Path], modes: list[str], corpus: Path) -> dict:
             rows: dict[str, list] = {mode: [] for mode in modes}
             for i, q in enumerate(questions):
                 for mode in (modes if i % 2 == 0 else modes[::-1]):
-                    answer = pipes[mode].ask(q.question)
+                    llm.reset()  # a new chat: the head is restored from its saved state, the rest prefilled
+                    history: list[dict] = []  # a follow-up's earlier questions are asked first, as in `yuanwen eval`
+                    for earlier in q.history:
+                        previous = pipes[mode].ask(earlier, history or None)
+                        history += [{"role": "user", "content": earlier},
+                                    {"role": "assistant", "content": previous.answer}]
+                    answer = pipes[mode].ask(q.question, history or None)
                     prompt = generator.render_prompt(answer.prompt) if answer.prompt else None
                     rows[mode].append({
                         "qid": q.qid, "answer": answer.answer, "refused": answer.refused,

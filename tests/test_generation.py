@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import prompts
 from rag.errors import ModelError
 from rag.generation import load_generator, offline_models
 from rag.generation.base import cut_at_stop, forget_loaded_models
@@ -368,8 +369,8 @@ def test_llamacpp_keeps_the_prompt_head_across_other_prompts(smollm2_generator):
 
 
 def test_llamacpp_primed_opening_is_part_of_the_head(smollm2_generator):
-    """Fixed text at the start of the user turn (the English answer instruction), once primed, is kept evaluated
-    with the system prompt: a question after another prompt prefills only what follows it."""
+    """Fixed text at the start of the user turn (the follow-up rewrite's instructions), once primed, is kept
+    evaluated with what precedes it: a prompt after another one prefills only what follows it."""
     system = {"role": "system", "content": "You answer from the passages. Be brief and cite them. " * 2}
     opening = "Answer in English from the passages below only, in one sentence, citing the passage number.\n\n"
     question = [system, {"role": "user", "content": opening + "Passage [1]: two and two make four.\nWhat is 2+2?"}]
@@ -393,6 +394,21 @@ def test_llamacpp_primed_opening_is_part_of_the_head(smollm2_generator):
     finally:
         loaded.llm.eval = real_eval
         loaded.openings.clear()
+    forget_loaded_models()
+
+
+def test_llamacpp_warm_up_primes_the_answer_and_follow_up_heads(smollm2_generator):
+    from rag.answer.followup import followup_messages
+
+    forget_loaded_models()
+    generator = LlamaCppGenerator(smollm2_generator.model, n_ctx=2048)
+    generator.warm_up()
+    loaded = generator._loaded()
+    assert len(loaded.heads) == 4  # answer and follow-up, Chinese and English
+    assert loaded.openings == {prompts.opening("followup_zh"), prompts.opening("followup_en")}
+    rewrite = followup_messages("那白水县呢？", [{"role": "user", "content": "青山县修了多少公路？"}])
+    head = generator._head_tokens(loaded.llm, rewrite, loaded.openings)
+    assert tuple(head) in loaded.heads  # a follow-up's rewrite starts from the saved head
     forget_loaded_models()
 
 

@@ -16,9 +16,9 @@ def test_every_template_loads_and_declares_its_variables():
 
 def test_opening_is_the_fixed_text_before_the_first_placeholder():
     assert prompts.opening("answer_zh") == ""  # starts with $passages
-    opening = prompts.opening("answer_en")
-    assert opening.startswith("Answer in English") and "$" not in opening
-    assert prompts.render("answer_en", passages="P", question="Q").startswith(opening + "P")
+    opening = prompts.opening("followup_en")
+    assert opening.startswith("Below is a conversation") and "Example:" in opening and "$" not in opening
+    assert prompts.render("followup_en", history="H", question="Q").startswith(opening + "H")
     assert prompts.opening("system_en") == prompts.render("system_en")  # no placeholder: all of it
 
 

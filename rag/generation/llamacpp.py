@@ -157,10 +157,14 @@ class LlamaCppGenerator(Generator):
         return _LoadedLlama(llm, self.prefix_cache)
 
     def warm_up(self) -> None:
-        """Load the model and evaluate the answer prompts' fixed heads (Chinese and English), so the first
-        question prefills only its own evidence and question."""
+        """Load the model and evaluate the fixed heads of the answer and follow-up rewrite prompts (Chinese and
+        English), so a question prefills only its own evidence and question, and a follow-up only the chat."""
         import prompts
 
+        for language in ("zh", "en"):
+            # The follow-up rewrite prompt is one user message whose instructions and example come first.
+            rewrite = prompts.opening(f"followup_{language}")
+            self.prime([{"role": "user", "content": rewrite + "?"}], opening=rewrite)
         for language in ("zh", "en"):
             opening = prompts.opening(f"answer_{language}")
             self.prime([{"role": "system", "content": prompts.render(f"system_{language}")},
