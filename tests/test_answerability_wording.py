@@ -13,7 +13,7 @@ import pytest
 from rag.answer.answerability import SIMILARITY_FLOOR, asked_for, judge
 from rag.answer.question import analyse_question
 from rag.answer.pipeline import Pipeline
-from tests.fixtures_answering import KeywordRetriever, make_chunks, passage_from
+from tests.fixtures_answering import KeywordRetriever, ScriptedGenerator, make_chunks, passage_from
 
 # Each group is one meaning; a text means what its groups' words say.
 MEANINGS = [
@@ -181,3 +181,15 @@ def test_a_project_named_after_a_common_word_ending_like_a_place_is_a_subject():
     passage = passage_from("10月26日,韶关翁源华润希望乡村项目在翁源县官渡镇镇仔村开工。", source="w.txt")
     # Started (开工) is not finished (建成): the date answers another attribute.
     assert not judge(asked, passage.text, passage, 0, len(passage.text)).ok
+
+
+def test_a_model_answer_without_a_verified_citation_falls_back_to_an_accepted_sentence(with_meaning):
+    # The model rewords the figure and cites nothing checkable; the sentence answerability accepted
+    # before answering (on its meaning: the words differ) answers instead, and says who answered.
+    gen = ScriptedGenerator("村里拿出了大约两百多亩地。")
+    ans = Pipeline(with_meaning, gen).ask("东田村拿出了多少亩空着的地？")
+    assert not ans.refused and "260亩" in ans.answer
+    assert ans.generator == "extractive" and ans.details["fallback"]["reason"] == "no_citation"
+    # A model that says the documents do not answer is believed.
+    declined = Pipeline(with_meaning, ScriptedGenerator("文档中没有找到答案。")).ask("东田村拿出了多少亩空着的地？")
+    assert declined.refused

@@ -182,12 +182,15 @@ class Pipeline:
         decision = self._check(asked, analysis, citations, report, context, details, query, meaning)
         answered_by = self.generator_name
         if (decision.refused and self.generator is not None and not _model_declined(raw)
-                and (decision.reason == "answerability" or supports_fallback(analysis, context, ranked))):
+                and (decision.reason == "answerability" or bool(accepted)
+                     or supports_fallback(analysis, context, ranked))):
             # Retrieval, content and answerability checks passed before answering, so a sentence of
-            # the passages states the answer: the model failed to state it verifiably, or stated
-            # something the passages say of another subject or attribute (a model that says the
-            # documents do not answer is believed: its "no" is evidence, its numbers are not).
-            # Answer with the extractive sentences that pass the same checks, and say who answered.
+            # the passages states the answer: the model failed to state it verifiably (no citation
+            # kept: it reworded a figure, cited nothing), or stated something the passages say of
+            # another subject or attribute (a model that says the documents do not answer is
+            # believed: its "no" is evidence, its numbers are not). Answer with the extractive
+            # sentences that pass the same checks — those answerability accepted, when it ran, else
+            # a best sentence covering the question's words — and say who answered.
             fallback = self._extractive_raw(query, context, analysis, ranked if accepted is None else accepted)
             text2, citations2, report2 = verify_citations(fallback, context)
             decision2 = self._check(asked, analysis, citations2, report2, context, {}, query, meaning)
