@@ -110,6 +110,7 @@ class Retrieval:
     query: str
     passages: list[Passage]
     translation: object | None = None
+    query_vector: object | None = None  # the embedder's vector of ``query`` as written (None: not embedded as is)
     fusion: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 

@@ -193,3 +193,16 @@ def test_a_model_answer_without_a_verified_citation_falls_back_to_an_accepted_se
     # A model that says the documents do not answer is believed.
     declined = Pipeline(with_meaning, ScriptedGenerator("文档中没有找到答案。")).ask("东田村拿出了多少亩空着的地？")
     assert declined.refused
+
+
+def test_the_question_is_embedded_once_for_retrieval_and_meaning(ui_index_dir, fake_embedder):
+    """Meaning reuses the question vector retrieval computed with the same embedder."""
+    from rag.retrieve.retrieval import Retriever
+    from rag.store.index import Index
+
+    retriever = Retriever(Index.open(ui_index_dir), fake_embedder, mode="hybrid")
+    fake_embedder.queries_embedded = fake_embedder.passages_embedded = 0
+    ans = Pipeline(retriever, None).ask("浈江区推荐了多少家企业申报高新技术企业？")
+    assert not ans.refused and "47" in ans.answer
+    assert "answerability" in ans.details and fake_embedder.passages_embedded > 0  # meaning was weighed
+    assert fake_embedder.queries_embedded == 1

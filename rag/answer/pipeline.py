@@ -141,6 +141,8 @@ class Pipeline:
         # Meaning is weighed for a question in the documents' language (a translated question's cosines
         # sit below the floor, 0.74–0.79 on seed_dev_en: asking would only cost time).
         meaning = self._similarity if found.translation is None else None
+        if meaning is not None and found.query_vector is not None and found.query == query:
+            meaning.remember_query(query, found.query_vector)  # retrieval embedded it already
         # The content check weighs the question's words; a sentence that words them otherwise may
         # still state the answer: answerability decides, on its meaning as well (``reworded``).
         reworded = decision.refused and decision.reason == "terms" and meaning is not None

@@ -43,12 +43,16 @@ class SentenceSimilarity:
             found.update(zip(missing, self.embedder.embed_passages(missing)))
         return [float(np.dot(found[s], query)) for s in sentences]
 
+    def remember_query(self, question: str, vector: np.ndarray) -> None:
+        """Keep ``question``'s vector from the same embedder (retrieval's), so it is not embedded twice."""
+        with self._lock:
+            if len(self._queries) >= CACHE_SIZE:
+                self._queries.clear()
+            self._queries[question] = vector
+
     def _query(self, question: str) -> np.ndarray:
         vector = self._queries.get(question)
         if vector is None:
             vector = self.embedder.embed_queries([question])[0]
-            with self._lock:
-                if len(self._queries) >= CACHE_SIZE:
-                    self._queries.clear()
-                self._queries[question] = vector
+            self.remember_query(question, vector)
         return vector

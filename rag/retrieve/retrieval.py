@@ -178,6 +178,8 @@ class Retriever:
             return found
         details, qvec, bm25_all, xq, tokens = self._candidates(query, max(self.fusion.candidates, 2 * k), found.timings)
         found.translation = xq
+        if qvec is not None and not (xq is not None and xq.terms):  # the dense text was the query as written
+            found.query_vector = qvec
         if self.mode == "dense":
             scores = {r: d["dense"] for r, d in details.items()}
         elif self.mode == "bm25":
