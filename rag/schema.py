@@ -203,3 +203,12 @@ class Answer:
         }
         out.update(self.details)
         return out
+
+
+def final_answer(items) -> "Answer | None":
+    """The verified Answer that ends a stream of answer pieces (``Pipeline.ask_stream`` and what wraps it)."""
+    answer = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    return answer

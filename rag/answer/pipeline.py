@@ -31,7 +31,7 @@ from rag.answer.question import analyse_question
 from rag.answer.ranking import Candidate, rank_candidates
 from rag.answer.refusal import (RefusalDecision, check_answer, check_content, check_retrieval, refusal_text,
                          supports_fallback)
-from rag.schema import Answer, Citation, Passage
+from rag.schema import Answer, Citation, Passage, final_answer
 
 
 # Characters of a document's opening that state what it is about (answerability carries a
@@ -82,11 +82,7 @@ class Pipeline:
         return build_messages(question, context, analysis=self._analyse(question, context))
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        answer = None
-        for item in self.ask_stream(question, history):
-            if isinstance(item, Answer):
-                answer = item
-        return answer
+        return final_answer(self.ask_stream(question, history))
 
     def ask_stream(self, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
         """Answer text pieces as they are generated, then the verified Answer (last item).

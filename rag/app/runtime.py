@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.generation.turns import TurnQueue
-from rag.schema import Answer
+from rag.schema import Answer, final_answer
 from rag.store.index import Index, current_version
 
 _lock = threading.Lock()
@@ -83,8 +83,4 @@ def ask_in_turn(pipe, question: str, history: list[dict] | None = None) -> Itera
 
 def answer_in_turn(pipe, question: str, history: list[dict] | None = None) -> Answer:
     """The final Answer of ``ask_in_turn`` (for callers that do not stream)."""
-    answer = None
-    for item in ask_in_turn(pipe, question, history):
-        if isinstance(item, Answer):
-            answer = item
-    return answer
+    return final_answer(ask_in_turn(pipe, question, history))
