@@ -6,19 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.sample_files import (  # noqa: F401  (re-exported for the tests)
-    DOCX_PARAGRAPHS,
-    DOCX_TABLE,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    PDF_PAGES,
-    corrupt_copy,
-    make_docx,
-    make_encrypted_pdf,
-    make_pdf,
-    make_scanned_pdf,
-    pdf_from_streams,
-)
+from bench.sample_files import DOCX_PARAGRAPHS, DOCX_TABLE, PDF_PAGES, make_docx, make_pdf
 
 
 @pytest.fixture

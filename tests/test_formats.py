@@ -1,6 +1,6 @@
 """PDF and Word files, and every format in every encoding: what a real folder holds.
 
-Fixtures are generated here (tests/fixtures_formats.py): no binary file is committed.
+Fixtures are generated here (tests/fixtures_formats.py, from bench/sample_files.py): no binary file is committed.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ import zipfile
 
 import pytest
 
-from rag.ingest.documents import docx_to_text, extract_text, load_documents, pdf_to_text
-from rag.ingest.files import SUPPORTED_SUFFIXES
-from rag.errors import DocumentError
-from tests.fixtures_formats import (
+from bench.sample_files import (
     DOCX_PARAGRAPHS,
     DOCX_TABLE,
     PDF_PAGES,
@@ -24,6 +21,9 @@ from tests.fixtures_formats import (
     make_pdf,
     make_scanned_pdf,
 )
+from rag.ingest.documents import docx_to_text, extract_text, load_documents, pdf_to_text
+from rag.ingest.files import SUPPORTED_SUFFIXES
+from rag.errors import DocumentError
 
 
 def test_pdf_and_docx_are_supported_types():

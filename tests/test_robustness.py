@@ -23,13 +23,13 @@ import numpy as np
 import pytest
 
 import embeddings.loader
+from bench.sample_files import DOCX_PARAGRAPHS, PDF_PAGES, corrupt_copy, make_docx, make_pdf, make_scanned_pdf
 from rag.app.cli import main
 from rag.errors import CorruptIndexError, YuanwenError
 from rag.store.index import Index, current_version
 from rag.ingest.indexing import update_index
 from rag.retrieve.retrieval import Retriever
 from tests.fixtures_embeddings import FakeEmbedder
-from tests.fixtures_formats import DOCX_PARAGRAPHS, PDF_PAGES, corrupt_copy, make_docx, make_pdf, make_scanned_pdf
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "乡镇干部周转房建了多少套"

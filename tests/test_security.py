@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import prompts
+from bench.sample_files import make_docx, make_pdf
 from rag.app.config import Settings
 from rag.ingest.indexing import update_index
 from rag.answer.question import analyse_question
@@ -25,7 +26,6 @@ from rag.retrieve.retrieval import Retriever
 from rag.store.index import Index
 from rag.schema import Retrieval
 from tests.fixtures_answering import passage_from
-from tests.fixtures_formats import make_docx, make_pdf
 from tests.fixtures_ui import free_port
 
 REPO = Path(__file__).resolve().parents[1]
