@@ -29,13 +29,14 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.answer.measures import fits_count
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
 from rag.answer.ranking import has_answer_type, is_table_row, table_caption, term_hits
 from rag.schema import Passage
 from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
 from rag.text.tokenize import _jieba, normalize
-from rag.text.words import (PLACE_LEVELS, has_new_place, is_common_word, is_name_like, is_person_name, posseg,
+from rag.text.words import (ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place, is_common_word, is_name_like, is_person_name, posseg,
                             term_weight)
 
 # Share of the attribute's IDF weight the supporting sentence (and the one before it) must hold
@@ -73,7 +74,6 @@ INCIDENT_HEADS = frozenset("事故 事件 火灾 爆炸 地震 袭击 枪击 案
 _SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|清明|端午|中秋|寒假|七夕|情人节)档"
                          r"|第?[一二三四1-4]季度|前三季度|[上下]半年")
 THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
-ORG_SUFFIXES = ("集团", "公司", "大学", "学院", "银行", "证券", "医院", "研究院", "研究所", "协会", "委员会")
 # Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name).
 _NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
@@ -103,8 +103,6 @@ _TYPE_HEADS = frozenset("时间 日期 地点 地方 名字 名称 人数 数量
 _MIN_HEAD_CHARS = 0.6
 # Words that make a clause a question, not a statement of fact.
 _QUESTION_FORM = re.compile(r"[?？]|什么|哪些|哪个|哪里|哪儿|谁|怎么|怎样|为何|为什么|有何|吗$")
-# Measure words that stand for one another ("多少位人才" ~ "10名人才").
-_UNIT_CLASSES = ({"名", "位", "人"}, {"家", "个"}, {"支", "个"}, {"所", "个"}, {"座", "个"}, {"项", "个"}, {"条", "个"})
 # Role words and the other ways news writes them beside a name.
 _ROLE_ALIASES = {"导演": ("导演", "执导"), "主演": ("主演", "出演", "饰演", "领衔"), "作者": ("作者", "著"),
                  "创始人": ("创始人", "创办", "创立"), "冠军": ("冠军", "夺冠", "夺得", "获得"),
@@ -269,7 +267,9 @@ def _head(question: str, terms) -> str:
     q = question.rstrip("?？。.!！ ")
     m = (re.search(r"的([\u4e00-\u9fffA-Za-z0-9]{2,6}?)(?:是|叫)?什么$", q)
          or re.search(r"的([\u4e00-\u9fff]{0,3}[a-z][a-z0-9.+\-]{1,11})(?:是|叫)?什么$", q))
-    if m and not _describes(m.group(1)) and m.group(1) not in _TYPE_HEADS:
+    if m and re.match(r"[那这该此](?:位|个|家|名)?", m.group(1)):  # "那位党员": the noun, not the pointer
+        m = re.match(r"(.*)", re.sub(r"^[那这该此](?:位|个|家|名)?", "", m.group(1)))
+    if m and len(m.group(1)) >= 2 and not _describes(m.group(1)) and m.group(1) not in _TYPE_HEADS:
         # "2022中关村论坛的主题是什么": the answer names the 主题; a sentence that never says
         # 主题 does not state it. Descriptions ("职业", "特点") are often stated without their word.
         return m.group(1)
@@ -583,8 +583,10 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     if kind in ("number", "money") and not _CHANGE.search(question):
         # "比上一年增长了115万人" states a change, not the number asked for.
         claim = _CHANGE_NUMBER.sub(" ", claim)
-    if kind == "number" and analysis.unit:
-        return _has_count(analysis, claim)
+    if kind == "number":
+        counted = fits_count(question, analysis.unit, claim, window)
+        if counted is not None:
+            return counted or (analysis.ordinal and "第" in claim)
     if kind == "person" or (kind == "list" and asked.role):
         if asked.role and not _ROLE.fullmatch(asked.role) and _org_beside(asked.role, claim, question):
             return True  # "是谁援建的" is often answered by an organisation ("万科集团援建")
@@ -621,6 +623,8 @@ def _names_kind(claim: str, question: str) -> bool:
     if any(w.lower() not in question.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]+\d*|\d+[A-Za-z]+", claim)):
         return True
     kind = m.group(1)
+    if kind.endswith(ORG_KINDS) and has_new_org(claim, question):
+        return True  # "哪家公司" is answered by "万科集团"
     first = next(iter(posseg().cut(kind)), None)
     if _describes(kind) or (first is not None and first.flag.startswith("v")):  # "由什么改编的" asks for a source
         return True
@@ -635,18 +639,6 @@ def _names_kind(claim: str, question: str) -> bool:
             if named and name and name not in question:
                 return True
     return False
-
-
-def _has_count(analysis: QuestionAnalysis, claim: str) -> bool:
-    units = {analysis.unit}
-    for group in _UNIT_CLASSES:
-        if analysis.unit in group:
-            units |= group
-    if analysis.unit == "个":
-        units |= set().union(*_UNIT_CLASSES[1:])
-    unit = "(?:" + "|".join(sorted(units, key=len, reverse=True)) + ")"
-    number = r"(?:\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千]+)\s*(?:[余多])?\s*(?:万|亿|千|百)?\s*(?:[余多])?"
-    return bool(re.search(number + unit, claim)) or (analysis.ordinal and "第" in claim)
 
 
 def _as_person(analysis: QuestionAnalysis) -> QuestionAnalysis:
@@ -729,14 +721,18 @@ def _rival(subject: Subject, window: str) -> str:
 
 
 def _other_thing(subject: Subject, window: str) -> str:
-    """Another named thing of the same head ("韶关翁源华润希望乡村项目" for the asked "反向飞地"项目)."""
+    """Another named thing of the same kind ("韶关翁源华润希望乡村项目" for the asked "反向飞地"项目): of the same
+    head, or a head naming what the asked project is ("栗山河大桥" for the asked 毛羊坪渡改桥项目)."""
     words = [(w.word, w.flag) for w in posseg().cut(window)]
+    stem = subject.text[: -len(subject.level)] if subject.text.endswith(subject.level) else ""
     for i, (word, _flag) in enumerate(words):
-        if word != subject.level:
+        if word != subject.level and not (word in THING_HEADS and stem and stem[-1] == word[-1]):
             continue
         j, names = _thing_name(words, i, _ends_stated_name)
         phrase = "".join(w for w, _f in words[j:i])
-        if names and not any(f in phrase + word or phrase + word in f for f in subject.forms):
+        # A name of common words that jieba tags as one ("栗/nr 山河/ns" of 栗山河大桥) names a thing too.
+        named = names or (len(phrase) >= 2 and all(f in ("nr", "ns", "nz", "nt") for _w, f in words[j:i]))
+        if named and not any(f in phrase + word or phrase + word in f for f in subject.forms):
             return phrase + word
     return ""
 

@@ -141,7 +141,7 @@ class Pipeline:
             meaning.remember_query(query, found.query_vector)  # retrieval embedded it already
         # The content check weighs the question's words; a sentence that words them otherwise may
         # still state the answer: answerability decides, on its meaning as well (``reworded``).
-        reworded = decision.refused and decision.reason == "terms" and meaning is not None
+        reworded = decision.refused and decision.reason in ("terms", "answer_type") and meaning is not None
         if (not decision.refused or reworded) and self.answerability:
             t0 = time.perf_counter()
             content = decision

@@ -27,6 +27,15 @@ QUESTION_WORDS = frozenset(
     "why when where what which who whom whose how many much name named called does did do".split()
 )
 
+# Words that say nothing about *what* is asked: vague time ("现在", "近些年": the document's own time is
+# meant), totals and hedges ("一共", "预计", "大约"), "within" ("境内"). A document states the fact without
+# them, so as terms they only make a reworded question look uncovered.
+FILLER_WORDS = frozenset(
+    "现在 目前 当前 如今 眼下 当下 平时 平常 平日 通常 一般 近些年 近些 近年 近几年 这些年 近来 最近 至今 迄今 "
+    "一共 总共 共计 总计 合计 累计 大概 大约 大致 约莫 左右 将近 预计 估计 预期 境内 辖区内 区内 县内 市内 当地 那里 这里 "
+    "向上 之前 此前 以来 已经 曾经 到底 究竟 具体 主要 分别 各自 那位 这位 那个 这个 那些 这些 那家 这家".split()
+)
+
 _ASKING = r"哪|几|多少|什么"
 # A question word fused with its measure word by jieba ("几所", "多少家", "哪几个"): a cue, not a term
 # to search for.
@@ -34,7 +43,9 @@ _QUESTION_COMPOUND = re.compile(rf"^(?:{_ASKING}|多大|多久)[\u4e00-\u9fff]?$
 # Wider: any word led by a question word ("什么时候", "怎么办") or a bare count ("两个"). Such a word
 # stays a ranking term (a passage that repeats it is closer), but it names no attribute of the subject
 # (rag/answer/answerability.py).
-ASKING_WORD = re.compile(rf"^(?:{_ASKING}|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$")
+ASKING_WORD = re.compile(rf"^(?:{_ASKING}|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$|谁")
+# A modal glued to a one-character verb by jieba ("要花", "能花", "会有"): the verb alone is no term.
+_MODAL_VERB = re.compile(r"^[要能会可想该得需][\u4e00-\u9fff]$")
 # Cut off before segmenting, or jieba glues them to the next word: a date's unit ("2021年种茶" would
 # give "年种") and an adjectival question word ("有多大面积" would give "大面积").
 _CUT_BEFORE_SEGMENTING = re.compile(r"(\d+[年月日号]|多大|多长|多高|多远|多久|多重)(?=[\u4e00-\u9fff])")
@@ -105,7 +116,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     alternatives: dict[str, tuple[str, ...]] = {}
     for term in tokenize(_CUT_BEFORE_SEGMENTING.sub(r"\1，", question)):
         if (term in QUESTION_WORDS or _QUESTION_COMPOUND.match(term) or (len(term) == 1 and not term.isdigit())
-                or term in translated):
+                or term in translated or term in FILLER_WORDS or "谁" in term or _MODAL_VERB.match(term)):
             continue
         if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():
             continue

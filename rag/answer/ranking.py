@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.answer.measures import fits_count
 from rag.answer.question import QuestionAnalysis
 from rag.schema import Passage
 from rag.text.language import clause_spans, has_cjk, sentence_spans
 from rag.text.pinyin import pinyin_keys
 from rag.text.tokenize import normalize
-from rag.text.words import NUMBER, has_new_place, is_person_name, posseg
+from rag.text.words import NUMBER, ORG_KINDS, has_new_org, has_new_place, is_person_name, posseg
 
 # Chinese numerals with a measure word; a lone "一" is left out ("一村一特色" is no count).
 _CN_NUMBER = re.compile(r"(?:[二三四五六七八九十两百千]|[一二三四五六七八九十两][十百千万亿])[零一二三四五六七八九十两百千万亿]*[个家位名支条项次天亩人件元所座套种批类户村镇年]")
@@ -38,6 +39,7 @@ _MONEY = re.compile(
     r"\d+(?:[.,]\d+)*\s*(?:多|余)?\s*(?:万亿|亿|万|千)?\s*(?:多|余)?\s*(?:元|美元|欧元|英镑|日元|港元|港币|块)"
     r"|\d+(?:\.\d+)?\s*(?:万亿|亿)|[一二三四五六七八九十百千]+\s*(?:万|亿)\s*元"
 )
+_ASKS_ORG = re.compile(r"(?:哪|什么)(?:家|个|所|一家|一个)?(?:" + "|".join(ORG_KINDS) + ")")
 _COUNTED_REACH = 8  # characters around a number where the counted thing may be named ("115个村级党组织")
 
 _TYPE_BONUS = 0.3
@@ -71,15 +73,33 @@ def term_hits(analysis: QuestionAnalysis, text: str) -> frozenset:
     norm = normalize(text)
     hits = set()
     pinyin = None
+    question = None
     for term in analysis.terms:
         if term in norm or any(a in norm for a in analysis.alternatives.get(term, ())):
             hits.add(term)
+        elif len(term) >= 2 and has_cjk(term):
+            question = question if question is not None else normalize(analysis.question)
+            if _straddles(term, question, norm):
+                hits.add(term)
         elif not has_cjk(term) and term.isalpha():
             if pinyin is None:
                 pinyin = pinyin_keys(norm)
             if term in pinyin:
                 hits.add(term)
     return frozenset(hits)
+
+
+def _straddles(term: str, question: str, text: str) -> bool:
+    """Is ``term`` a word jieba cut across a name ("修栗" of "修栗山河大桥", "港镇开" of "大栗港镇开…"): all
+    but its first (last) character belong to a longer run of the question that the text holds
+    ("栗山河大桥", "大栗港镇"), so the term itself is no word the text could repeat."""
+    at = question.find(term)
+    if at < 0:
+        return False
+    end = at + len(term)
+    tail = question[at + 1 : end + 2]  # without its first character, two more after it
+    head = question[max(0, at - 2) : end - 1]  # without its last character, two more before it
+    return (len(tail) >= len(term) + 1 and tail in text) or (len(head) >= len(term) + 1 and head in text)
 
 
 def coverage(analysis: QuestionAnalysis, hits: frozenset) -> float:
@@ -109,7 +129,10 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         found = {m.group().replace(",", "") for m in NUMBER.finditer(text)}
         if analysis.ordinal and _ORDINAL.search(text):
             return True
-        return bool(found - set(analysis.numbers)) or bool(_CN_NUMBER.search(text))
+        if not (found - set(analysis.numbers) or _CN_NUMBER.search(text)):
+            return False
+        # "多少居民" is not answered by "2平方公里", "几个工作站" not by "220人" (rag/answer/measures.py).
+        return fits_count(normalize(analysis.question), analysis.unit, text) is not False
     if kind == "person":
         question = normalize(analysis.question)
         return any(is_person_name(w.word, w.flag) and w.word not in question for w in posseg().cut(text))
@@ -126,7 +149,10 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
     if kind == "entity":
         # A quoted or titled name the question does not already contain ("“睦邻制”").
         question = normalize(analysis.question)
-        return any(m.group()[1:-1] not in question for m in _ENTITY.finditer(text))
+        if any(m.group()[1:-1] not in question for m in _ENTITY.finditer(text)):
+            return True
+        # "哪家公司" / "哪所高校": an organisation's name ("万科集团", "华南农业大学").
+        return bool(_ASKS_ORG.search(question)) and has_new_org(text, question)
     return True
 
 

@@ -24,6 +24,12 @@ _MIN_NAME_IDF = 8.4
 PLACE_LEVELS = ("自治县", "自治州", "自治区", "社区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
 _PLACE_ENDINGS = PLACE_LEVELS + ("国", "州", "岛", "馆", "中心", "体育场")
 
+# Endings of organisations' names ("万科集团", "华南农业大学").
+ORG_SUFFIXES = ("集团", "公司", "大学", "学院", "银行", "证券", "医院", "研究院", "研究所", "协会", "委员会", "厂", "合作社",
+                "学校", "中学", "小学", "出版社", "报社", "电视台")
+# What "哪家/哪个 X" asks when X is one of these: an organisation, by any name ("万科集团" for 哪家公司).
+ORG_KINDS = ("公司", "企业", "单位", "机构", "集团", "银行", "医院", "学校", "高校", "大学", "院校", "厂家", "组织", "部门", "企")
+
 # Common Chinese surnames: a rare two- or three-character word that starts with one and that jieba
 # tags as a place or a noun ("吴京"/ns) is read as a person's name too.
 _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
@@ -82,5 +88,20 @@ def has_new_place(text: str, question: str) -> bool:
         if len(w.word) >= 2 and w.word not in question and (
             w.flag == "ns" or (w.word.endswith(_PLACE_ENDINGS) and is_name_like(w.word[:-1]))
         ):
+            return True
+    return False
+
+
+def has_new_org(text: str, question: str) -> bool:
+    """Does ``text`` name an organisation the question does not (jieba ``nt``, or a name before an
+    organisation ending: "万科" + "集团")?"""
+    words = list(posseg().cut(text))
+    for i, w in enumerate(words):
+        name = w.word
+        if w.word in ORG_SUFFIXES and i and words[i - 1].flag in ("nz", "nr", "ns", "nt", "n", "j", "eng"):
+            name = words[i - 1].word + w.word
+        elif not (w.flag == "nt" or (w.word.endswith(ORG_SUFFIXES) and len(w.word) > 2)):
+            continue
+        if len(name) >= 3 and name not in question and not is_common_word(name):
             return True
     return False

@@ -1,0 +1,185 @@
+"""What a count counts: the measure word a question asks for against the one the passage writes.
+
+"几个工作站" is not answered by "220人的队伍", "多少居民" not by "2平方公里", "多少人次" not by
+"3200余名党员", while "多少个博士工作站" is answered by "4家博士站" and "多少人" by "824位人才". A
+number's unit is read where the passage writes it, not in the answer's own sentence: a model that
+relabels "220人" as "220个" has not found a count of stations (rag/answer/answerability.fits_type).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from rag.text.synonyms import same_meaning
+from rag.text.words import term_weight
+
+# Measure words by what they count or measure. A unit of one kind never answers a question asking
+# for another kind.
+_KINDS = {
+    "people": "人 名 位 员",
+    "visits": "人次",
+    "households": "户",
+    "things": "个 家 所 座 支 项 条 套 件 处 间 批 种 类 只 台 辆 部 本 场 次 届 期 村 镇 张 份 块 棵 株 头 匹 篇 首 门 栋 幢 "
+              "层 艘 架 枚 颗 节 组 队 对 起 宗 例",
+    "money": "元 美元 欧元 英镑 日元 港元 港币 块钱",
+    "area": "亩 平方米 平方公里 平方千米 公顷 万亩",
+    "length": "公里 千米 米 厘米 毫米",
+    "weight": "吨 公斤 千克 斤 克",
+    "percent": "% 个百分点 百分点 成 倍",
+    "duration": "年 个月 月 天 日 小时 分钟 秒 周",
+}
+KIND_OF_UNIT = {unit: kind for kind, units in _KINDS.items() for unit in units.split()}
+_UNITS = sorted(KIND_OF_UNIT, key=len, reverse=True)
+# A number as written ("220", "2.7", "三十"), then "余/多" and a magnitude ("2.7万人", "3200余名").
+_NUMBER = r"(?<![\d.])(\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千]+)"
+_STATED = re.compile(_NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\s*(?:[余多])?\s*(" + "|".join(map(re.escape, _UNITS)) + ")")
+# Nouns that count people ("多少居民", "几个党员"): a count of them comes in 人/名/位.
+_PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|口|师|客|士|工)|干部|代表|专家|病人|患者|观众|乘客|学生)$")
+_QUOTED = re.compile(r"[“\"‘'「『][^”\"’'」』]{1,20}[”\"’'」』]")
+_CLAUSE = re.compile(r"[，,。；;：:！!？?、]")
+_REACH = 10
+# An asked noun at least this rare (jieba IDF: "工作站", not "部分") names one kind of thing.
+_SPECIFIC_NOUN_IDF = 8.0  # characters after a count's unit (before its number) where the counted thing is named
+# Units a question's measure word stands for besides itself ("多少个" ~ "4家", "多少位" ~ "10名").
+_SAME = ({"名", "位", "人"}, {"家", "个"}, {"支", "个"}, {"所", "个"}, {"座", "个"}, {"项", "个"}, {"条", "个"})
+
+
+@functools.lru_cache(maxsize=1024)
+def asked_kind(question: str, unit: str) -> tuple[str, frozenset[str]]:
+    """What a count question asks for: its kind ("people", "things", …, "" when it does not say) and
+    the measure words that answer it (empty: any of that kind)."""
+    if "人次" in question:
+        return "visits", frozenset({"人次"})
+    counted = _counted_noun(question)
+    if unit == "个" and counted and _PERSON_NOUN.match(counted):
+        return "people", frozenset()
+    kind = KIND_OF_UNIT.get(unit, "")
+    if unit == "个":
+        return "things", frozenset()
+    if kind in ("people", "things"):
+        units = {unit}
+        for group in _SAME:
+            if unit in group:
+                units |= group
+        return kind, frozenset(units)
+    if kind:  # a measure ("多少亩", "多少公里"): any unit of it
+        return kind, frozenset()
+    if counted and _PERSON_NOUN.match(counted):
+        return "people", frozenset()
+    return "", frozenset()
+
+
+def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool | None:
+    """Does a number of the claim count what was asked? None when the question asks for no particular
+    kind (the caller decides on other grounds).
+
+    When the window names the counted thing ("打造农村科技特派员工作站") but its numbers count
+    something else ("220人的队伍", "100多个农业龙头企业"), the count of that thing is not stated."""
+    kind, units = asked_kind(question, unit)
+    if not kind:
+        return None
+    stated = [(u, m) for u, m in _stated(claim, window) if _answers(u, kind, units)]
+    if not stated:
+        return False
+    noun = _counted_noun(question)
+    if len(noun) < 2 or kind != "things":
+        return True
+    text = window or claim
+    if noun in text:
+        return any(_counts(noun, text, m) for _u, m in stated)
+    named = [_named_count(m) for _u, m in stated]
+    if named and all(c and c[-1] == noun[-1] and not _same_modifier(question, noun, mod) for c, mod in named):
+        return False  # another kind of the same thing: "人才驿站88个" for 科技特派员工作站
+    counted = [c for c, _mod in named]
+    if term_weight(noun) >= _SPECIFIC_NOUN_IDF:
+        # A specific thing was asked ("工作站", not "部分" or "公司"), and this number counts another thing
+        # it names ("培育共同体项目105个"); a synonym is the same thing.
+        return any(_same_kind(noun, c) for c in counted)
+    return True
+
+
+def _answers(unit: str, kind: str, units: frozenset[str]) -> bool:
+    if units:
+        return unit in units
+    # Visitors are counted in 人次 too ("接待游客76.1万人次").
+    return KIND_OF_UNIT[unit] == kind or (kind == "people" and KIND_OF_UNIT[unit] == "visits")
+
+
+def _stated(claim: str, window: str):
+    """(unit, match in ``window`` — else in ``claim``) for each number of the claim."""
+    claim, window = _unquoted(claim), _unquoted(window)
+    for m in _STATED.finditer(claim):
+        beside = [w for w in _STATED.finditer(window) if w.group(1) == m.group(1)] if window else []
+        for w in beside or [m]:
+            yield w.group(2), w
+
+
+def _named_count(m: re.Match) -> tuple[str, str]:
+    """The noun a number counts when its clause names one, and the words before that noun: the noun
+    phrase after its unit ("100多个农业龙头企业" → 企业, 农业龙头), else the noun just before the number
+    ("共同体项目105个" → 项目, 共同体); ("", "") when neither."""
+    from rag.text.words import posseg
+
+    after = _CLAUSE.split(m.string[m.end() : m.end() + _REACH])[0]
+    phrase: list[str] = []
+    for w in posseg().cut(after):
+        # a noun phrase: nouns and their modifiers, and a one-character head jieba leaves apart ("博士/站")
+        if w.word in "的和与及等" or not (w.flag.startswith(("n", "a", "b")) or (len(w.word) == 1 and phrase)):
+            break
+        phrase.append(w.word)
+    if phrase:
+        if len(phrase[-1]) >= 2:
+            return phrase[-1], "".join(phrase[:-1])
+        return "".join(phrase[-2:]), "".join(phrase[:-2])
+    before = _CLAUSE.split(m.string[max(0, m.start() - _REACH) : m.start()])[-1]
+    words = list(posseg().cut(before))
+    if words and words[-1].flag.startswith("n") and len(words[-1].word) >= 2:
+        return words[-1].word, before[: len(before) - len(words[-1].word)]
+    return "", ""
+
+
+def _same_modifier(question: str, noun: str, stated: str) -> bool:
+    """Do the words before the asked noun in the question ("农村科技特派员" of 工作站) and those before the
+    counted one in the text (``stated``: "镇级乡村振兴人才" of 驿站) name the same kind — share a
+    character pair —, or does either name none?"""
+    asked = question[: question.find(noun)] if noun in question else ""
+    asked = re.split(r"多少|几", asked)[-1].lstrip("个位名家")
+    if not asked or not stated:
+        return True
+    pairs = {asked[i : i + 2] for i in range(len(asked) - 1)}
+    return any(stated[i : i + 2] in pairs for i in range(len(stated) - 1))
+
+
+def _same_kind(asked: str, counted: str) -> bool:
+    """Does ``counted`` name what was asked: no noun named, the same head character ("博士站" for 工作站),
+    or a synonym ("企业" for 公司)?"""
+    return not counted or asked[-1] == counted[-1] or same_meaning(asked, counted)
+
+
+def _unquoted(text: str) -> str:
+    """``text`` with quoted names blanked out: "“三支一扶”" is a programme, not three teams."""
+    return _QUOTED.sub(lambda m: " " * len(m.group()), text)
+
+
+def _counts(noun: str, text: str, m: re.Match) -> bool:
+    """Does the number at ``m`` count ``noun``: named right after its unit ("4家博士站" for 工作站: the
+    same head character), or right before the number ("建成工作站5个"), in the same clause?"""
+    after = _CLAUSE.split(m.string[m.end() : m.end() + _REACH])[0]
+    before = _CLAUSE.split(m.string[max(0, m.start() - _REACH) : m.start()])[-1]
+    return noun[-1] in after or noun in before
+
+
+def _counted_noun(question: str) -> str:
+    """The noun a count question counts ("多少居民" → 居民, "几个党员" → 党员)."""
+    from rag.text.words import posseg
+
+    m = re.search(r"(?:多少|几)(?:个|位|名)?([\u4e00-\u9fff]{1,12})", question)
+    if m is None:
+        return ""
+    nouns = []
+    for w in posseg().cut(m.group(1)):  # the noun phrase's last noun is what it counts ("村民小组" → 小组)
+        if not w.flag.startswith("n"):
+            break
+        nouns.append(w.word)
+    return nouns[-1] if nouns else ""

@@ -1,0 +1,114 @@
+"""What a count counts, and question words that carry no content.
+
+A number that the passage writes for something else does not answer a count question, however
+its words match: "几个工作站" is not answered by "220人的队伍" or "100多个企业", "多少居民" not by
+"2平方公里", "多少人次" not by "3200余名党员". A model that relabels the passage's "220人" as
+"220个" is judged on the unit the passage writes. Paraphrases lose nothing to filler words
+("现在", "一共"), to the pointer in "那位党员", or to a word jieba cuts across a name ("修栗" of
+"修栗山河大桥").
+"""
+
+import pytest
+
+from rag.answer.answerability import asked_for, judge
+from rag.answer.measures import asked_kind, fits_count
+from rag.answer.question import analyse_question
+from rag.answer.ranking import has_answer_type, term_hits
+from tests.fixtures_answering import passage_from
+
+STATIONS = "肇庆全力打造农村科技特派员工作站，依托高校建设一支220人的特派员队伍，对接100多个农业企业。"
+
+
+@pytest.mark.parametrize("question, unit, kind", [
+    ("肇庆设了几个科技特派员工作站？", "个", "things"),
+    ("乳源鹰峰社区住着多少居民？", "", "people"),
+    ("全县有多少名机关党员？", "名", "people"),
+    ("中医院门诊有多少人次？", "人", "visits"),
+    ("韶关有多少个村民小组？", "个", "things"),  # 村民小组 counts groups, not villagers
+    ("基地有多少亩？", "亩", "area"),
+    ("这个项目的进展如何？", "", ""),
+])
+def test_the_kind_of_count_asked(question, unit, kind):
+    assert asked_kind(question, unit)[0] == kind
+
+
+@pytest.mark.parametrize("question, claim, ok", [
+    ("肇庆设了几个科技特派员工作站？", STATIONS, False),  # 220 people, 100 firms: no count of stations
+    ("肇庆设了几个科技特派员工作站？", "肇庆建成科技特派员工作站12个", True),
+    ("浈江区有多少个博士工作站？", "发挥辖区4家博士站的辐射带动作用", True),  # 家 for 个, the same head 站
+    ("乳源鹰峰社区住着多少居民？", "鹰峰社区管辖面积仅有2平方公里", False),
+    ("乳源鹰峰社区住着多少居民？", "鹰峰社区管辖面积仅有2平方公里，但常驻人口就达2.7万人", True),
+    ("画廊去年接待了多少游客？", "画廊接待游客76.1万人次", True),  # visitors are counted in 人次
+    ("中医院门诊有多少人次？", "全县3200余名干部、党员作出承诺", False),
+    ("人才库收录了多少人？", "目前已收录824位各类人才", True),  # 位 for 人
+    ("镇里有几个服务队？", "组建“三支一扶”队伍", False),  # a quoted programme's name is no count
+])
+def test_a_count_must_count_what_was_asked(question, claim, ok):
+    analysis = analyse_question(question)
+    assert bool(fits_count(question, analysis.unit, claim)) is ok
+
+
+def test_a_relabelled_figure_is_read_with_the_passages_unit():
+    # The model wrote "220个工作站"; the passage says 220人: no count of stations is stated.
+    passage = passage_from(STATIONS, source="zq.txt")
+    asked = asked_for(analyse_question("肇庆一共设了几个农村科技特派员工作站？"))
+    j = judge(asked, "肇庆设立了220个农村科技特派员工作站", passage, 0, len(passage.text))
+    assert not j.type_ok and not j.ok
+    honest = passage_from("肇庆全力打造农村科技特派员工作站，目前已建成工作站30个。", source="zq2.txt")
+    assert judge(asked, "肇庆已建成工作站30个", honest, 0, len(honest.text)).ok
+
+
+def test_an_area_does_not_answer_how_many_people():
+    analysis = analyse_question("乳源鹰峰社区平时住着多少居民？")
+    assert not has_answer_type(analysis, "如鹰峰社区党委,管辖面积仅有2平方公里,")
+    assert has_answer_type(analysis, "但常驻人口就达2.7万人")
+
+
+@pytest.mark.parametrize("question, absent", [
+    ("大栗港镇的人才名录里现在收了多少人？", {"现在"}),
+    ("为了修桥，大栗港镇一共凑到了多少钱？", {"一共"}),
+    ("浈江区近些年推荐了多少家企业？", {"近些年", "近些"}),
+    ("在大栗港镇开米业的那位党员叫什么？", {"那位"}),
+    ("翁源华润希望乡村项目预计要花多少钱？", {"预计", "要花"}),
+    ("浈江区的人才工作由谁来牵头？", {"由谁来"}),
+])
+def test_filler_words_are_no_content_terms(question, absent):
+    assert not absent & set(analyse_question(question).terms)
+
+
+def test_the_noun_after_a_pointer_is_the_asked_one():
+    passage = passage_from("两新党员熊元志所经营的“三农米业”近年发展迅猛。", source="rice.txt")
+    asked = asked_for(analyse_question("在大栗港镇开“三农米业”的那位党员叫什么？"))
+    assert asked.head in ("党员", "")
+    assert judge(asked, "两新党员熊元志所经营的“三农米业”近年发展迅猛", passage, 0, len(passage.text)).head_ok
+
+
+def test_a_word_cut_across_a_name_counts_as_found():
+    # jieba cuts "修栗山河大桥" as 修栗/山河/大桥: "修栗" is no word a document would repeat.
+    analysis = analyse_question("为了修栗山河大桥，大栗港镇一共凑到了多少钱？")
+    assert "修栗" in analysis.terms
+    assert "修栗" in term_hits(analysis, "已为栗山河大桥修建筹措资金1700万余元。")
+    assert "修栗" not in term_hits(analysis, "大栗港镇笋竹资源丰富。")
+
+
+def test_which_company_is_answered_by_an_organisation_of_any_name():
+    text = "乳源积极争取万科集团援建的乡村振兴示范带项目落地游溪镇中联村，建设瑶客共生广场。"
+    passage = passage_from(text, source="plaza.txt")
+    analysis = analyse_question("瑶客共生广场是哪家公司援建的？")
+    assert has_answer_type(analysis, text)
+    asked = asked_for(analysis)
+    assert judge(asked, text.rstrip("。"), passage, 0, len(text)).type_ok
+    assert not judge(asked, "建设瑶客共生广场", passage, 0, len(text)).type_ok
+
+
+def test_another_bridge_is_not_the_asked_bridge_project():
+    text = "毛羊坪渡改桥项目已启动测量放样等前期工作。已为栗山河大桥修建筹措资金1700万余元。"
+    passage = passage_from(text, source="bridge.txt")
+    asked = asked_for(analyse_question("毛羊坪渡改桥项目一共要投多少钱？"))
+    second = text.index("已为")
+    j = judge(asked, "已为栗山河大桥修建筹措资金1700万余元", passage, second, len(text))
+    assert not j.ok and "栗山河大桥" in j.other_subject
+    # a project is not a rival of the plaza it builds
+    plaza = passage_from("万科集团援建的乡村振兴示范带项目落地中联村，建设瑶客共生广场。", source="p.txt")
+    asked = asked_for(analyse_question("中联村的瑶客共生广场是哪家企业援建的？"))
+    assert judge(asked, "万科集团援建的乡村振兴示范带项目落地中联村", plaza, 0, len(plaza.text)).subject_ok
