@@ -112,3 +112,13 @@ def test_another_bridge_is_not_the_asked_bridge_project():
     plaza = passage_from("万科集团援建的乡村振兴示范带项目落地中联村，建设瑶客共生广场。", source="p.txt")
     asked = asked_for(analyse_question("中联村的瑶客共生广场是哪家企业援建的？"))
     assert judge(asked, "万科集团援建的乡村振兴示范带项目落地中联村", plaza, 0, len(plaza.text)).subject_ok
+
+
+def test_a_verb_gets_no_credit_for_its_last_character():
+    # 开工 is the start, 竣工 the completion: a date for one does not answer the other.
+    text = "10月26日，翁源华润希望乡村项目在官渡镇开工。"
+    passage = passage_from(text, source="start.txt")
+    done = asked_for(analyse_question("翁源华润希望乡村项目什么时候竣工？"))
+    assert not judge(done, text.rstrip("。"), passage, 0, len(text)).ok
+    start = asked_for(analyse_question("翁源华润希望乡村项目什么时候开工？"))
+    assert judge(start, text.rstrip("。"), passage, 0, len(text)).ok

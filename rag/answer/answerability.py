@@ -59,6 +59,10 @@ SIMILARITY_CANDIDATES = 6
 SIMILARITY_CHARS = 160
 # Credit for an attribute word the sentence writes with another word of the same head ("鲜笋" for 竹笋).
 HEAD_CREDIT = 0.5
+# First characters that turn one act into its opposite under the same head character.
+_OPPOSED_STARTS = frozenset(frozenset(p) for p in (
+    "开竣 开完 开闭 开收 开停 动竣 动完 起终 始终 进出 入出 增减 升降 涨跌 买卖 借还 收支 上下 前后 生死 存取 "
+    "赢输 胜负 来去 早晚 长短 多少 高低 大小").split())
 # Head characters shared by too many unrelated words to say which thing a word names.
 _GENERIC_HEADS = frozenset("性化者员人们家业度率量数费金期年月日时天区县市镇村省国会中上下内外等地方点面头子儿")
 
@@ -777,12 +781,18 @@ def _attribute_share(asked: AskedFor, text: str, context: str = "") -> float:
 
 
 def _same_head(term: str, text: str) -> bool:
-    """Does a word of ``text`` end in the head character of ``term`` (a Chinese compound's last one
-    names its kind: "鲜笋" and "竹笋" are both 笋, "信息库" and "数据库" both 库, "举办" and "开办" both 办)?
+    """Does a word of ``text`` end in the head character of the noun ``term`` (a Chinese compound's last one
+    names its kind: "鲜笋" and "竹笋" are both 笋, "信息库" and "数据库" both 库)?
     Heads that end too many words to say what a word names ("性", "员", "年") do not count."""
     if len(term) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", term) or term[-1] in _GENERIC_HEADS:
         return False
-    return any(len(w) >= 2 and w != term and w[-1] == term[-1] for w in _words(text))
+    return any(len(w) >= 2 and w != term and w[-1] == term[-1] and not _opposed(term, w) for w in _words(text))
+
+
+def _opposed(a: str, b: str) -> bool:
+    """Do two words of one head name opposite events by their first characters (竣工/开工, 闭幕/开幕,
+    出口/进口, 减少/增加 are not the same act)?"""
+    return frozenset((a[0], b[0])) in _OPPOSED_STARTS
 
 
 @functools.lru_cache(maxsize=4096)
