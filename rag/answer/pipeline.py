@@ -5,7 +5,7 @@ rag/answer/followup.py rewrites a follow-up; the retriever finds the top ``k`` p
 rag/answer/refusal.py decides from retrieval and question content whether to try at all, and
 rag/answer/answerability.py whether any sentence of the passages states the asked attribute of the
 asked subject; the generator (an LLM through rag/answer/prompting.py, or rag/answer/extractive.py) answers
-from the top ``context_passages``; rag/answer/citations.py keeps only citations the passages
+from the sentences those checks accepted; rag/answer/citations.py keeps only citations the passages
 support, and rag/answer/answerability.py judges each kept sentence with its supporting window. No
 verified citation, or none that answers the question → the extractive answer from the same
 passages when an LLM failed and that answer passes the same checks (``details["fallback"]``,
@@ -96,9 +96,11 @@ class Pipeline:
         query = rewrite_followup(question, history, self.generator)
         found = self.retriever.retrieve(query, k=self.k)
         passages = found.passages
-        # An LLM reads only the top few (prompt length is time to first token); the extractive
-        # answerer costs nothing per passage, so it looks at all k.
-        context = passages[: self.context_passages] if self.generator is not None else passages
+        # Every check looks at all k passages, so whether a question is answered does not depend on the
+        # generator (a model used to be checked on the top 3 only, and refused what the extractive
+        # answerer found in the 4th). The model still reads little: the accepted sentences, from any
+        # passage, and the best-ranked ones of the top ``context_passages`` (rag/answer/prompting.py).
+        context = passages
         senses, shown = self._translation(query, found.translation, context)
         analysis = analyse_question(query, term_groups=senses)
         details: dict = {}
@@ -163,7 +165,7 @@ class Pipeline:
             raw = self._extractive_raw(query, context, analysis, ranked if accepted is None else accepted)
         else:
             prompt = build_messages(query, context, analysis=analysis, language=language, evidence=accepted,
-                                    ranked=ranked)
+                                    ranked=[c for c in ranked if c.passage < self.context_passages])
             pieces = []
             first = None
             for piece in self.generator.stream(prompt, max_tokens=self.max_tokens, temperature=0.0):
