@@ -38,6 +38,8 @@ SETS = {
     "paraphrase": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase.jsonl"),
     # A second set of the same kind by another helper, opened only after the meaning rules were fixed.
     "paraphrase2": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase2.jsonl"),
+    # A third, by a helper who read only the articles, opened after the stop-27 count and filler rules were fixed.
+    "paraphrase3": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase3.jsonl"),
 }
 DEFAULT_SETS = "seed,followup,rgb,cmrc"
 LIMITS = {"cmrc": 300}

@@ -122,3 +122,27 @@ def test_a_verb_gets_no_credit_for_its_last_character():
     assert not judge(done, text.rstrip("。"), passage, 0, len(text)).ok
     start = asked_for(analyse_question("翁源华润希望乡村项目什么时候开工？"))
     assert judge(start, text.rstrip("。"), passage, 0, len(text)).ok
+
+
+def test_a_model_is_checked_on_all_k_passages_like_the_extractive_answerer():
+    # The answer is in the 4th passage: the checks used to see only a model's top 3 and refused.
+    from rag.answer.pipeline import Pipeline
+    from rag.retrieve.retrieval import Retrieval
+    from tests.fixtures_answering import ScriptedGenerator, make_chunks
+
+    texts = ["青山县发展茶叶种植，带动农户增收。", "青山县修建农村公路，方便群众出行。", "青山县建设文化广场，丰富群众生活。",
+             "青山县东田村去年流转闲置土地260亩，种植烧仙草。"]
+    chunks = [c for i, t in enumerate(texts) for c in make_chunks(t, f"d{i}.txt", f"青山县新闻{i}")]
+
+    class Fixed:
+        def retrieve(self, query, k=5):
+            from rag.schema import Passage
+            return Retrieval(query=query, passages=[Passage(chunk=c, score=1.0 - i / 10, bm25=1.0) for i, c in enumerate(chunks)])
+
+    question = "东田村去年流转了多少亩闲置土地？"
+    gen = ScriptedGenerator("东田村去年流转闲置土地260亩[4]。")
+    ans = Pipeline(Fixed(), gen, k=4).ask(question)
+    extractive = Pipeline(Fixed(), None, k=4).ask(question)
+    assert not extractive.refused and not ans.refused and len(gen.calls) == 1
+    assert "260亩" in ans.answer and ans.citations[0].passage.chunk.source == "d3.txt"
+    assert "260亩" in gen.calls[0][-1]["content"]  # the accepted sentence is quoted though it is the 4th passage
