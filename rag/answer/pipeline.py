@@ -98,8 +98,8 @@ class Pipeline:
         passages = found.passages
         # Every check looks at all k passages, so whether a question is answered does not depend on the
         # generator (a model used to be checked on the top 3 only, and refused what the extractive
-        # answerer found in the 4th). The model still reads little: the accepted sentences, from any
-        # passage, and the best-ranked ones of the top ``context_passages`` (rag/answer/prompting.py).
+        # answerer found in the 4th). The model still reads little: the accepted sentences and the
+        # best-ranked ones of the top ``context_passages`` (rag/answer/prompting.py).
         context = passages
         senses, shown = self._translation(query, found.translation, context)
         analysis = analyse_question(query, term_groups=senses)
@@ -164,7 +164,11 @@ class Pipeline:
         if self.generator is None:
             raw = self._extractive_raw(query, context, analysis, ranked if accepted is None else accepted)
         else:
-            prompt = build_messages(query, context, analysis=analysis, language=language, evidence=accepted,
+            # The model reads the top passages' accepted sentences; another passage's only when the top
+            # ones have none (a sentence accepted far down the list is more often the wrong one).
+            top = [c for c in accepted or [] if c.passage < self.context_passages]
+            prompt = build_messages(query, context, analysis=analysis, language=language,
+                                    evidence=top or accepted,
                                     ranked=[c for c in ranked if c.passage < self.context_passages])
             pieces = []
             first = None
