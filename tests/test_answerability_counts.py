@@ -146,3 +146,10 @@ def test_a_model_is_checked_on_all_k_passages_like_the_extractive_answerer():
     assert not extractive.refused and not ans.refused and len(gen.calls) == 1
     assert "260亩" in ans.answer and ans.citations[0].passage.chunk.source == "d3.txt"
     assert "260亩" in gen.calls[0][-1]["content"]  # the accepted sentence is quoted though it is the 4th passage
+
+
+def test_which_day_is_not_answered_by_a_year():
+    analysis = analyse_question("乳源的村支书代表是在今年哪一天登台比拼的？")
+    assert not has_answer_type(analysis, "2022年,乳源村级党组织承诺事项1013项")
+    assert has_answer_type(analysis, "今年2月24日,12名村级党组织书记优秀代表登台")
+    assert has_answer_type(analyse_question("村支书代表是在哪一年登台的？"), "2022年,乳源村级党组织承诺事项1013项")

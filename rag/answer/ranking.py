@@ -35,6 +35,8 @@ _DATE = re.compile(
     r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}月|[上下]午|凌晨|傍晚|晚上|\d{1,2}[:：]\d{2}"
     r"|\d{1,2}\s*时|今年|去年|明年|前年|周[一二三四五六日]|星期[一二三四五六日天]|春节|元旦|国庆"
 )
+_ASKS_DAY = re.compile(r"哪一?天|哪日|几号|几月几[日号]|什么日子")
+_DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十廿]{1,3}[日号]|今天|昨天|明天|当天|当日|周[一二三四五六日]|星期[一二三四五六日天]")
 _MONEY = re.compile(
     r"\d+(?:[.,]\d+)*\s*(?:多|余)?\s*(?:万亿|亿|万|千)?\s*(?:多|余)?\s*(?:元|美元|欧元|英镑|日元|港元|港币|块)"
     r"|\d+(?:\.\d+)?\s*(?:万亿|亿)|[一二三四五六七八九十百千]+\s*(?:万|亿)\s*元"
@@ -140,7 +142,9 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         return bool(_ENUMERATION.search(text))
     if kind == "time":
         question = normalize(analysis.question)
-        return any(m.group() not in question for m in _DATE.finditer(text))
+        # "哪一天" / "几号" asks for a day: a year or a month alone does not say which day.
+        dates = _DAY if _ASKS_DAY.search(question) else _DATE
+        return any(m.group() not in question for m in dates.finditer(text))
     if kind == "money":
         question = normalize(analysis.question)
         return any(m.group() not in question for m in _MONEY.finditer(text))
