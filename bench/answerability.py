@@ -40,6 +40,7 @@ SETS = {
     "paraphrase2": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase2.jsonl"),
     # A third, by a helper who read only the articles, opened after the stop-27 count and filler rules were fixed.
     "paraphrase3": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase3.jsonl"),
+    "paraphrase4": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase4.jsonl"),
 }
 DEFAULT_SETS = "seed,followup,rgb,cmrc"
 LIMITS = {"cmrc": 300}
