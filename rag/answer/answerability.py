@@ -36,8 +36,8 @@ from rag.schema import Passage
 from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
 from rag.text.tokenize import _jieba, normalize
-from rag.text.words import (ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place, is_common_word, is_name_like, is_person_name, posseg,
-                            term_weight)
+from rag.text.words import (ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place, is_common_word,
+                            is_name_like, is_person_name, posseg, term_weight)
 
 # Share of the attribute's IDF weight the supporting sentence (and the one before it) must hold
 # when the gates pass. Swept on seed_dev, seed_dev_followup, rgb-zh-dev and CMRC2018-dev
@@ -271,12 +271,11 @@ def _head(question: str, terms) -> str:
     q = question.rstrip("?？。.!！ ")
     m = (re.search(r"的([\u4e00-\u9fffA-Za-z0-9]{2,6}?)(?:是|叫)?什么$", q)
          or re.search(r"的([\u4e00-\u9fff]{0,3}[a-z][a-z0-9.+\-]{1,11})(?:是|叫)?什么$", q))
-    if m and re.match(r"[那这该此](?:位|个|家|名)?", m.group(1)):  # "那位党员": the noun, not the pointer
-        m = re.match(r"(.*)", re.sub(r"^[那这该此](?:位|个|家|名)?", "", m.group(1)))
-    if m and len(m.group(1)) >= 2 and not _describes(m.group(1)) and m.group(1) not in _TYPE_HEADS:
+    noun = re.sub(r"^[那这该此](?:位|个|家|名)?", "", m.group(1)) if m else ""  # "那位党员": the noun, not the pointer
+    if len(noun) >= 2 and not _describes(noun) and noun not in _TYPE_HEADS:
         # "2022中关村论坛的主题是什么": the answer names the 主题; a sentence that never says
         # 主题 does not state it. Descriptions ("职业", "特点") are often stated without their word.
-        return m.group(1)
+        return noun
     if _ANY_QUESTION_WORD.search(q):
         # "A的B是什么": an encyclopaedia sentence often states B without naming it ("巴西足球运动员"
         # for 国籍, 职业), so B is weighed with the other attribute words, not required.
@@ -781,9 +780,9 @@ def _attribute_share(asked: AskedFor, text: str, context: str = "") -> float:
 
 
 def _same_head(term: str, text: str) -> bool:
-    """Does a word of ``text`` end in the head character of the noun ``term`` (a Chinese compound's last one
-    names its kind: "鲜笋" and "竹笋" are both 笋, "信息库" and "数据库" both 库)?
-    Heads that end too many words to say what a word names ("性", "员", "年") do not count."""
+    """Does a word of ``text`` end in the head character of ``term`` (a Chinese compound's last one
+    names its kind: "鲜笋" and "竹笋" are both 笋, "信息库" and "数据库" both 库), without naming the opposite
+    act (竣工 is not 开工)? Heads that end too many words to say what a word names ("性", "员", "年") do not count."""
     if len(term) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", term) or term[-1] in _GENERIC_HEADS:
         return False
     return any(len(w) >= 2 and w != term and w[-1] == term[-1] and not _opposed(term, w) for w in _words(text))

@@ -12,7 +12,7 @@ import functools
 import re
 
 from rag.text.synonyms import same_meaning
-from rag.text.words import term_weight
+from rag.text.words import posseg, term_weight
 
 # Measure words by what they count or measure. A unit of one kind never answers a question asking
 # for another kind.
@@ -38,9 +38,9 @@ _STATED = re.compile(_NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\
 _PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|口|师|客|士|工)|干部|代表|专家|病人|患者|观众|乘客|学生)$")
 _QUOTED = re.compile(r"[“\"‘'「『][^”\"’'」』]{1,20}[”\"’'」』]")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?、]")
-_REACH = 10
+_REACH = 10  # characters after a count's unit (before its number) where the counted thing is named
 # An asked noun at least this rare (jieba IDF: "工作站", not "部分") names one kind of thing.
-_SPECIFIC_NOUN_IDF = 8.0  # characters after a count's unit (before its number) where the counted thing is named
+_SPECIFIC_NOUN_IDF = 8.0
 # Units a question's measure word stands for besides itself ("多少个" ~ "4家", "多少位" ~ "10名").
 _SAME = ({"名", "位", "人"}, {"家", "个"}, {"支", "个"}, {"所", "个"}, {"座", "个"}, {"项", "个"}, {"条", "个"})
 
@@ -52,11 +52,10 @@ def asked_kind(question: str, unit: str) -> tuple[str, frozenset[str]]:
     if "人次" in question:
         return "visits", frozenset({"人次"})
     counted = _counted_noun(question)
-    if unit == "个" and counted and _PERSON_NOUN.match(counted):
-        return "people", frozenset()
-    kind = KIND_OF_UNIT.get(unit, "")
+    people = bool(counted) and _PERSON_NOUN.match(counted) is not None
     if unit == "个":
-        return "things", frozenset()
+        return ("people" if people else "things"), frozenset()
+    kind = KIND_OF_UNIT.get(unit, "")
     if kind in ("people", "things"):
         units = {unit}
         for group in _SAME:
@@ -65,9 +64,7 @@ def asked_kind(question: str, unit: str) -> tuple[str, frozenset[str]]:
         return kind, frozenset(units)
     if kind:  # a measure ("多少亩", "多少公里"): any unit of it
         return kind, frozenset()
-    if counted and _PERSON_NOUN.match(counted):
-        return "people", frozenset()
-    return "", frozenset()
+    return ("people" if people else ""), frozenset()
 
 
 def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool | None:
@@ -119,9 +116,7 @@ def _named_count(m: re.Match) -> tuple[str, str]:
     """The noun a number counts when its clause names one, and the words before that noun: the noun
     phrase after its unit ("100多个农业龙头企业" → 企业, 农业龙头), else the noun just before the number
     ("共同体项目105个" → 项目, 共同体); ("", "") when neither."""
-    from rag.text.words import posseg
-
-    after = _CLAUSE.split(m.string[m.end() : m.end() + _REACH])[0]
+    before, after = _around(m)
     phrase: list[str] = []
     for w in posseg().cut(after):
         # a noun phrase: nouns and their modifiers, and a one-character head jieba leaves apart ("博士/站")
@@ -132,7 +127,6 @@ def _named_count(m: re.Match) -> tuple[str, str]:
         if len(phrase[-1]) >= 2:
             return phrase[-1], "".join(phrase[:-1])
         return "".join(phrase[-2:]), "".join(phrase[:-2])
-    before = _CLAUSE.split(m.string[max(0, m.start() - _REACH) : m.start()])[-1]
     words = list(posseg().cut(before))
     if words and words[-1].flag.startswith("n") and len(words[-1].word) >= 2:
         return words[-1].word, before[: len(before) - len(words[-1].word)]
@@ -165,15 +159,20 @@ def _unquoted(text: str) -> str:
 def _counts(noun: str, text: str, m: re.Match) -> bool:
     """Does the number at ``m`` count ``noun``: named right after its unit ("4家博士站" for 工作站: the
     same head character), or right before the number ("建成工作站5个"), in the same clause?"""
-    after = _CLAUSE.split(m.string[m.end() : m.end() + _REACH])[0]
-    before = _CLAUSE.split(m.string[max(0, m.start() - _REACH) : m.start()])[-1]
+    before, after = _around(m)
     return noun[-1] in after or noun in before
 
 
-def _counted_noun(question: str) -> str:
-    """The noun a count question counts ("多少居民" → 居民, "几个党员" → 党员)."""
-    from rag.text.words import posseg
+def _around(m: re.Match) -> tuple[str, str]:
+    """The text of the number's clause within ``_REACH`` characters before it and after its unit."""
+    before = _CLAUSE.split(m.string[max(0, m.start() - _REACH) : m.start()])[-1]
+    return before, _CLAUSE.split(m.string[m.end() : m.end() + _REACH])[0]
 
+
+@functools.lru_cache(maxsize=1024)
+def _counted_noun(question: str) -> str:
+    """The noun a count question counts ("多少居民" → 居民, "几个党员" → 党员); cached, as every ranked
+    window of a question asks it."""
     m = re.search(r"(?:多少|几)(?:个|位|名)?([\u4e00-\u9fff]{1,12})", question)
     if m is None:
         return ""

@@ -43,7 +43,7 @@ _QUESTION_COMPOUND = re.compile(rf"^(?:{_ASKING}|多大|多久)[\u4e00-\u9fff]?$
 # Wider: any word led by a question word ("什么时候", "怎么办") or a bare count ("两个"). Such a word
 # stays a ranking term (a passage that repeats it is closer), but it names no attribute of the subject
 # (rag/answer/answerability.py).
-ASKING_WORD = re.compile(rf"^(?:{_ASKING}|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$|谁")
+ASKING_WORD = re.compile(rf"^(?:{_ASKING}|怎|如何|为何)|^[一二两三四五六七八九十几]+[个位名家支条项种次]?$")
 # A modal glued to a one-character verb by jieba ("要花", "能花", "会有"): the verb alone is no term.
 _MODAL_VERB = re.compile(r"^[要能会可想该得需][\u4e00-\u9fff]$")
 # Cut off before segmenting, or jieba glues them to the next word: a date's unit ("2021年种茶" would
