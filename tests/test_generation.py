@@ -340,6 +340,20 @@ def test_llamacpp_honours_stop(smollm2_generator):
     assert smollm2_generator.complete(ENGLISH, max_tokens=20, stop=[stop]) == full[: full.index(stop)]
 
 
+def test_llamacpp_yes_probability_is_read_from_the_first_token_and_leaves_answers_unchanged(smollm2_generator):
+    """P(yes) / (P(yes) + P(no)) of the model's first token (rag/answer/model_judge.py): a probability, the
+    same when asked again from the kept context, the complement when the words swap, and an answer after it
+    is the one a fresh context gives."""
+    before = smollm2_generator.complete(ENGLISH, max_tokens=12)
+    question = [ENGLISH[0], {"role": "user", "content": "Is Paris the capital of France? Answer only yes or no."}]
+    yes, no = ("yes", "Yes"), ("no", "No")
+    p = smollm2_generator.yes_probability(question, yes=yes, no=no)
+    assert 0.0 < p < 1.0
+    assert smollm2_generator.yes_probability(question, yes=yes, no=no) == pytest.approx(p, abs=1e-5)
+    assert smollm2_generator.yes_probability(question, yes=no, no=yes) == pytest.approx(1 - p, abs=1e-5)
+    assert smollm2_generator.complete(ENGLISH, max_tokens=12) == before
+
+
 def test_llamacpp_keeps_the_prompt_head_across_other_prompts(smollm2_generator):
     """A prompt with another system text in between (a follow-up rewrite) does not cost the answer prompt's
     head again: its saved state is restored, and the answers are those of a fresh context."""

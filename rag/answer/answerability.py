@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from rag.answer.measures import fits_count
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
-from rag.answer.ranking import has_answer_type, is_table_row, table_caption, term_hits
+from rag.answer.ranking import has_answer_type, is_table_row, names_post_holder, table_caption, term_hits
 from rag.schema import Passage
 from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
@@ -78,8 +78,8 @@ INCIDENT_HEADS = frozenset("事故 事件 火灾 爆炸 地震 袭击 枪击 案
 _SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|清明|端午|中秋|寒假|七夕|情人节)档"
                          r"|第?[一二三四1-4]季度|前三季度|[上下]半年")
 THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
-# Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name).
-_NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里")
+# Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name, "哪位区领导" asks for one).
+_NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里哪谁什")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
 _WORK = re.compile(r"《([^》]{1,30})》")
 # A news document's dateline ("2022-07-25 08:45", "2022年7月25日"): what its "今年" means.
@@ -172,10 +172,12 @@ class Judgement:
     claim_span: tuple[int, int] | None = None  # the extractive clause judged, offsets in the passage text
     head_ok: bool = True  # the asked attribute noun of a bare "A的B" question is named
     similarity: float | None = None  # the embedder's cosine of question and supporting sentence, when asked
+    model_yes: float | None = None  # the chat model's P(是) that the sentence answers (rag/answer/model_judge.py)
 
     @property
     def ok(self) -> bool:
-        return self.score >= MIN_SCORE
+        """Enough of the asked attribute in words or meaning, or the gates pass and the model vouched for it."""
+        return self.score >= MIN_SCORE or (self.model_yes is not None and self.gates_ok)
 
     @property
     def gates_ok(self) -> bool:
@@ -206,7 +208,18 @@ class Judgement:
             out["other_subject"] = self.other_subject
         if self.similarity is not None:
             out["similarity"] = round(self.similarity, 4)
+        if self.model_yes is not None:
+            out["model_yes"] = round(self.model_yes, 4)
         return out
+
+    def vouched_by(self, vouched) -> None:
+        """Take the model's word for a supporting window it vouched for (rag/answer/model_judge.Vouched)."""
+        for v in vouched:
+            if self.gates_ok and v.covers(self.passage, self.start, self.end):
+                self.model_yes = v.p_yes
+                if self.reason == "attribute":
+                    self.reason = ""
+                return
 
 
 def combined_score(attribute: float, similarity: float | None) -> float:
@@ -219,11 +232,18 @@ def combined_score(attribute: float, similarity: float | None) -> float:
 # --- the question ----------------------------------------------------------------------------
 
 
-def asked_for(analysis: QuestionAnalysis) -> AskedFor:
-    """Subjects, attribute words and fine answer type of an analysed question."""
+def asked_for(analysis: QuestionAnalysis, texts: tuple[str, ...] | list[str] = ()) -> AskedFor:
+    """Subjects, attribute words and fine answer type of an analysed question. ``texts``: the passages
+    (and titles) it will be answered from, whose own place names count as places (``places_written_in``)."""
     q = normalize(analysis.question)
     # A year is written alike in every language: "in 2023" asks about 2023 as "2023年" does.
     subjects = _subjects_zh(q) if analysis.language == "zh" else [Subject(y, "year", (y,)) for y in _YEAR.findall(q)]
+    if analysis.language == "zh" and texts and not any(s.kind == "place" for s in subjects):
+        # Only when the question names no other place: "乳源鹰峰社区" is about the community, which the
+        # sentence names without its county.
+        named = {f for s in subjects for f in s.forms + (s.text,)}
+        subjects += [Subject(w, "place", (w,)) for w in places_written_in(analysis.terms, texts)
+                     if not any(w in f or f in w for f in named)]
     for name in analysis.names:  # translated names of an English question (pinyin → 乳源)
         subjects.append(Subject(name, "name", analysis.alternatives.get(name, (name,))))
     attribute = {
@@ -237,10 +257,37 @@ def asked_for(analysis: QuestionAnalysis) -> AskedFor:
     parts = {t: _parts(t, attribute) for t in longest}
     role = ""
     if analysis.answer_type in ("person", "list"):
-        m = _ROLE.search(q)
+        m = next((m for m in _ROLE.finditer(q) if _whole_words(q, m.start(1), m.end(1))), None)
         role = m.group(1) if m else _role_verb(q)
     head = _head(q, longest) if analysis.language == "zh" else ""
     return AskedFor(analysis, tuple(_dedupe(subjects)), longest, role, head, parts={t: p for t, p in parts.items() if p})
+
+
+# What may follow a place's name in a document: its level, after an ethnic group for an autonomous one
+# ("乳源瑶族自治县"), and for a party or government body ("乳源县委").
+_LEVEL_AFTER = re.compile(r"(?:[\u4e00-\u9fff]{1,2}族)?(?:" + "|".join(PLACE_LEVELS) + ")")
+
+
+def places_written_in(terms, texts) -> list[str]:
+    """The question's rare words the documents write as a place with its level ("乳源" → "乳源瑶族自治县",
+    "乳源县委"): jieba does not know every county by its bare name, but the collection names its own."""
+    out = []
+    for word in terms:
+        if (len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word) or not _name_like(word)
+                or is_common_word(word) or term_weight(word) < CARRIED_IDF):
+            continue
+        pattern = re.compile(re.escape(word) + _LEVEL_AFTER.pattern)
+        if any(pattern.search(t) for t in texts):
+            out.append(word)
+    return out
+
+
+def _whole_words(text: str, start: int, end: int) -> bool:
+    """Does ``text[start:end]`` begin and end where jieba cuts words ("负责人才事务" holds no 负责人)?"""
+    cuts = {0}
+    for word in _jieba().cut(text):
+        cuts.add(next(iter(sorted(cuts, reverse=True))) + len(word))
+    return start in cuts and end in cuts
 
 
 def _role_verb(question: str) -> str:
@@ -590,6 +637,8 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
         counted = fits_count(question, analysis.unit, claim, window)
         if counted is not None:
             return counted or (analysis.ordinal and "第" in claim)
+    if kind == "person" and names_post_holder(question, claim):
+        return True  # "由谁牵头" answered by the office: "以区委书记任组长"
     if kind == "person" or (kind == "list" and asked.role):
         if asked.role and not _ROLE.fullmatch(asked.role) and _org_beside(asked.role, claim, question):
             return True  # "是谁援建的" is often answered by an organisation ("万科集团援建")
@@ -814,11 +863,12 @@ def _previous_sentence(text: str, start: int) -> str:
 
 
 def judge_answer(asked: AskedFor, sentences: list[dict], passages: list[Passage], lead=lambda p: "",
-                 similarity=None) -> list[Judgement]:
+                 similarity=None, vouched=()) -> list[Judgement]:
     """A Judgement per (kept answer sentence, cited passage) of a citation report
     (rag/answer/citations.py: ``{"text", "passages", "spans"}``), best first; ``lead(passage)`` gives the
     opening of the passage's document; ``similarity(texts)``, when given, the meaning of the supporting
-    windows that pass the gates but not on their words."""
+    windows that pass the gates but not on their words; ``vouched``, the sentences the chat model said
+    answer the question before it answered (rag/answer/model_judge.py)."""
     out = []
     for entry in sentences:
         if entry.get("status") == "dropped":
@@ -829,6 +879,7 @@ def judge_answer(asked: AskedFor, sentences: list[dict], passages: list[Passage]
                 continue
             p = passages[n - 1]
             out.append(judge(asked, entry["text"], p, span[0], span[1], n - 1, lead=lead(p)))
+            out[-1].vouched_by(vouched)
     weak = [j for j in out if j.gates_ok and not j.ok]
     if similarity is not None and weak and not any(j.ok for j in out):
         for j, s in zip(weak, similarity([passages[j.passage].text[j.start : j.end][:SIMILARITY_CHARS] for j in weak])):

@@ -25,6 +25,7 @@ from rag.answer.similarity import SentenceSimilarity
 from rag.answer.citations import verify_citations
 from rag.answer.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer
 from rag.answer.followup import rewrite_followup
+from rag.answer.model_judge import Vouched, vouch
 from rag.text.language import detect_language
 from rag.answer.prompting import CONTEXT_PASSAGES, build_messages
 from rag.answer.question import analyse_question
@@ -133,23 +134,31 @@ class Pipeline:
         decision = check_retrieval(passages)
         if not decision.refused:
             decision = check_content(analysis, context, ranked)
-        asked = asked_for(analysis)
+        asked = asked_for(analysis, [t for p in context for t in (p.chunk.title, p.text)])
         # The extractive candidates that pass answerability (None: the stage is off, choose freely).
         accepted: list[Candidate] | None = [] if self.answerability else None
+        vouched: list[Vouched] = []  # sentences the model said answer a reworded question (model_judge.py)
         # Meaning is weighed for a question in the documents' language (a translated question's cosines
         # sit below the floor, 0.74–0.79 on seed_dev_en: asking would only cost time).
         meaning = self._similarity if found.translation is None else None
         if meaning is not None and found.query_vector is not None and found.query == query:
             meaning.remember_query(query, found.query_vector)  # retrieval embedded it already
+        # The chat model may vouch for a sentence no check accepts (rag/answer/model_judge.py), for a question
+        # in the documents' language (a translated one is judged on its translated names and terms).
+        judge_with = self.generator if found.translation is None else None
         # The content check weighs the question's words; a sentence that words them otherwise may
         # still state the answer: answerability decides, on its meaning as well (``reworded``).
-        reworded = decision.refused and decision.reason in ("terms", "answer_type") and meaning is not None
+        reworded = (decision.refused and decision.reason in ("terms", "answer_type")
+                    and (meaning is not None or judge_with is not None))
         if (not decision.refused or reworded) and self.answerability:
             t0 = time.perf_counter()
             content = decision
-            decision, accepted = self._answerable(asked, ranked, context, query, meaning, reworded=reworded)
+            decision, accepted, vouched = self._answerable(asked, ranked, context, query, meaning,
+                                                           reworded=reworded, language=language, judge_with=judge_with)
             details["answerability"] = {"best_score": decision.details["best_score"], "passing": len(accepted),
                                         "seconds": round(time.perf_counter() - t0, 4)}
+            if "model_judge" in decision.details:
+                details["answerability"]["model_judge"] = decision.details.pop("model_judge")
             if reworded:
                 details["answerability"]["reworded"] = not decision.refused
                 if decision.refused:
@@ -183,7 +192,7 @@ class Pipeline:
                 details["ttft_s"] = round(first, 3)
 
         text, citations, report = verify_citations(raw, context)
-        decision = self._check(asked, analysis, citations, report, context, details, query, meaning)
+        decision = self._check(asked, analysis, citations, report, context, details, query, meaning, vouched)
         answered_by = self.generator_name
         if (decision.refused and self.generator is not None and not _model_declined(raw)
                 and (decision.reason == "answerability" or bool(accepted)
@@ -197,7 +206,7 @@ class Pipeline:
             # a best sentence covering the question's words — and say who answered.
             fallback = self._extractive_raw(query, context, analysis, ranked if accepted is None else accepted)
             text2, citations2, report2 = verify_citations(fallback, context)
-            decision2 = self._check(asked, analysis, citations2, report2, context, {}, query, meaning)
+            decision2 = self._check(asked, analysis, citations2, report2, context, {}, query, meaning, vouched)
             if not decision2.refused:
                 # citation_check keeps the model's answer check; the fallback carries its own.
                 details["fallback"] = {"from": self.generator_name, "model": self.model_name,
@@ -217,13 +226,16 @@ class Pipeline:
         yield finish(text, False, citations, prompt=prompt, report=report, generator=answered_by)
 
     def _answerable(self, asked: AskedFor, ranked: list[Candidate], passages: list[Passage], query: str,
-                    meaning: SentenceSimilarity | None = None, reworded: bool = False):
+                    meaning: SentenceSimilarity | None = None, reworded: bool = False, language: str = "zh",
+                    judge_with=None):
         """Before answering: does any ranked sentence of ``passages`` state the asked attribute of the
-        asked subject? The refusal decision (with the best candidate's judgement) and the
+        asked subject? The refusal decision (with the best candidate's judgement), the
         candidates that pass, best first (rank, plus what meaning adds), for the extractive
-        answerer and the model's evidence. The best-ranked sentences that pass the gates are also
-        weighed on meaning; ``reworded`` (the question's words are not in the passages): only a
-        sentence whose meaning is that close may answer."""
+        answerer and the model's evidence, and the sentences the model vouched for. The best-ranked
+        sentences that pass the gates are also weighed on meaning; ``reworded`` (the question's words
+        are not in the passages): only a sentence whose meaning is that close may answer. When none
+        passes, the sentences that pass the gates are put to ``judge_with`` (the chat model), and the one
+        it vouches for most may answer (rag/answer/model_judge.py)."""
         judged = []
         for c in ranked:
             p = passages[c.passage]
@@ -236,15 +248,25 @@ class Pipeline:
             for (_c, j), similarity in zip(gated, meaning(query, sentences)):
                 j.weigh_similarity(similarity)
         passing = [(c, j) for c, j in judged if j.ok and (j.close_in_meaning or not reworded)]
+        vouched: list[Vouched] = []
+        verdicts: list[dict] = []
+        if not passing and judge_with is not None:
+            vouched, verdicts = vouch(judge_with, query, language,
+                                      [c for c, j in judged if j.gates_ok], passages)
+            for c, j in judged:
+                j.vouched_by(vouched)
+            passing = sorted(((c, j) for c, j in judged if j.model_yes is not None),
+                             key=lambda cj: cj[1].model_yes, reverse=True)[:1]
         # Rank order, with what meaning adds above the floor (0 for a sentence not weighed on it).
         accepted = [c for c, j in sorted(passing, key=lambda cj: cj[0].score + cj[1].score - cj[1].attribute,
                                          reverse=True)]
         best = max((j.score for _c, j in judged), default=0.0)
-        if accepted:
-            return RefusalDecision(False, details={"best_score": round(best, 3)}), accepted
-        decision = self._answerability_refusal(asked, [j for _c, j in judged])
+        decision = (RefusalDecision(False) if accepted
+                    else self._answerability_refusal(asked, [j for _c, j in judged]))
         decision.details["best_score"] = round(best, 3)
-        return decision, []
+        if verdicts:
+            decision.details["model_judge"] = verdicts
+        return decision, accepted, vouched
 
     def _lead(self, passage: Passage) -> str:
         """The opening of the passage's document (rag/answer/answerability.judge carries a subject from it)."""
@@ -260,14 +282,16 @@ class Pipeline:
         return self._leads[key]
 
     def _check(self, asked: AskedFor, analysis, citations, report: dict, passages, details: dict,
-               query: str = "", meaning: SentenceSimilarity | None = None) -> RefusalDecision:
+               query: str = "", meaning: SentenceSimilarity | None = None,
+               vouched: list[Vouched] = ()) -> RefusalDecision:
         """After answering: verified citations (rag/answer/refusal.check_answer), then at least one kept
-        sentence that, with its supporting window, passes answerability."""
+        sentence that, with its supporting window, passes answerability (or is the sentence the model
+        vouched for before answering: ``vouched``)."""
         decision = check_answer(citations, analysis, _kept_sentences(report))
         if decision.refused or not self.answerability:
             return decision
         similarity = (lambda texts: meaning(query, texts)) if meaning is not None else None
-        judgements = judge_answer(asked, report.get("sentences", []), passages, self._lead, similarity)
+        judgements = judge_answer(asked, report.get("sentences", []), passages, self._lead, similarity, vouched)
         details["answerability_check"] = [j.to_json() for j in judgements[:3]]
         if judgements and not any(j.ok for j in judgements):
             return self._answerability_refusal(asked, judgements)

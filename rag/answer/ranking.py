@@ -35,6 +35,11 @@ _DATE = re.compile(
     r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}月|[上下]午|凌晨|傍晚|晚上|\d{1,2}[:：]\d{2}"
     r"|\d{1,2}\s*时|今年|去年|明年|前年|周[一二三四五六日]|星期[一二三四五六日天]|春节|元旦|国庆"
 )
+# "由谁牵头" / "谁任组长": who holds a post, which a document may answer with the office that holds it
+# ("以区委书记任组长", "由县委书记担任组长") rather than a person's name.
+_ASKS_POST_HOLDER = re.compile(r"由(?:谁|哪位|哪一位)|谁来|谁(?:任|当|担任|出任|兼任|牵头|挂帅|负责|领衔|主持)")
+_OFFICE_HOLDS_POST = re.compile(r"[以由][\u4e00-\u9fff]{0,6}?(?:书记|县长|市长|区长|镇长|乡长|村长|省长|主任|部长|局长|"
+                                r"厅长|主席|校长|院长|董事长|总经理|负责人)(?:任|担任|兼任|出任|牵头|挂帅|领衔)")
 _ASKS_DAY = re.compile(r"哪一?天|哪日|几号|几月几[日号]|什么日子")
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十廿]{1,3}[日号]|今天|昨天|明天|当天|当日|周[一二三四五六日]|星期[一二三四五六日天]")
 _MONEY = re.compile(
@@ -124,6 +129,11 @@ def has_unit(analysis: QuestionAnalysis, text: str) -> bool:
     return False
 
 
+def names_post_holder(question: str, text: str) -> bool:
+    """Does a "由谁牵头" question (normalised) meet the office that holds the post in ``text``?"""
+    return bool(_ASKS_POST_HOLDER.search(question) and _OFFICE_HOLDS_POST.search(text))
+
+
 def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
     """Does ``text`` hold the kind of answer the question asks for?"""
     kind = analysis.answer_type
@@ -137,6 +147,8 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         return fits_count(normalize(analysis.question), analysis.unit, text) is not False
     if kind == "person":
         question = normalize(analysis.question)
+        if names_post_holder(question, text):
+            return True
         return any(is_person_name(w.word, w.flag) and w.word not in question for w in posseg().cut(text))
     if kind == "list":
         return bool(_ENUMERATION.search(text))

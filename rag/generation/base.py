@@ -68,6 +68,12 @@ class Generator(ABC):
         """The exact text the model is given for ``messages``, when the engine can tell (None otherwise)."""
         return None
 
+    def yes_probability(self, messages: list[dict], *, yes: tuple[str, ...], no: tuple[str, ...]) -> float | None:
+        """How sure the model is that its reply to ``messages`` starts with one of ``yes`` rather than ``no``:
+        P(yes) / (P(yes) + P(no)) over its first token, read from its probabilities instead of its sampled text
+        (rag/answer/model_judge.py). None when the engine cannot read them."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r})"
 

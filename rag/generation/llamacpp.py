@@ -224,6 +224,32 @@ class LlamaCppGenerator(Generator):
                 if piece:
                     yield piece
 
+    def yes_probability(self, messages: list[dict], *, yes: tuple[str, ...], no: tuple[str, ...]) -> float | None:
+        """P(yes) / (P(yes) + P(no)) of the first token the model would write after ``messages``: one forward
+        pass over the prompt after its head (kept evaluated, as for answers), no sampling."""
+        import numpy as np
+
+        loaded = self._loaded()
+        llm = loaded.llm
+        prompt = self.render_prompt(messages)
+        if prompt is None:
+            return None
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        yes_ids, no_ids = (sorted({llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in words})
+                           for words in (yes, no))
+        with loaded.lock.turn():
+            head = self._head_tokens(llm, messages, loaded.openings)
+            loaded.start_from_head(head)
+            # Everything after the head is evaluated in one batch, even when the context holds more of this
+            # prompt already: llama.cpp's logits for one token alone differ slightly from a batch's, and the
+            # same question must get the same number.
+            llm.n_tokens = len(head)  # eval() drops the context's cache past this point
+            llm.eval(tokens[len(head):])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        top = logits.max()
+        p_yes, p_no = (float(np.exp(logits[ids] - top).sum()) for ids in (yes_ids, no_ids))
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else None
+
     def render_prompt(self, messages: list[dict]) -> str | None:
         """The prompt as the GGUF's own chat template renders it (None for a GGUF without a template)."""
         formatter = self._loaded().formatter
