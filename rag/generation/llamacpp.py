@@ -243,7 +243,7 @@ class LlamaCppGenerator(Generator):
             # Everything after the head is evaluated in one batch, even when the context holds more of this
             # prompt already: llama.cpp's logits for one token alone differ slightly from a batch's, and the
             # same question must get the same number.
-            llm.n_tokens = len(head)  # eval() drops the context's cache past this point
+            llm.n_tokens = len(head)  # llm.eval drops the cache past this point
             llm.eval(tokens[len(head):])
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
         top = logits.max()
