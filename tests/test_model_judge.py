@@ -89,13 +89,17 @@ def test_a_county_the_documents_write_with_its_level_is_a_subject():
     analysis = analyse_question("乳源翻新装修人才公寓一共花了多少钱？")
     assert not asked_for(analysis).subjects  # jieba tags a bare 乳源 as a common noun
     texts = ["乳源瑶族自治县大力实施人才安居工程，装修人才公寓82套。"]
-    assert places_written_in(analysis.terms, texts) == ["乳源"]
+    assert places_written_in(analysis.question, analysis.terms, texts) == ["乳源"]
     asked = asked_for(analysis, texts)
     assert [s.text for s in asked.subjects] == ["乳源"]
     other = passage_from("浈江区共投资200多万元建设完善人才公寓。", source="zj.txt")
     j = judge(asked, other.text.rstrip("。"), other, 0, len(other.text))
     assert not j.subject_ok and not j.ok
-    assert places_written_in({"人才": 6.6, "公寓": 8.5}, ["人才村", "公寓区"]) == []  # common words are no places
+    assert places_written_in("人才公寓多少钱", {"人才": 6.6, "公寓": 8.5}, ["人才村", "公寓区"]) == []  # common words
+    station = analyse_question("固始站可以办理什么业务？")  # a station named after the county, not the county
+    assert places_written_in(station.question, station.terms, ["车站距固始县城约30公里，位于固始县段集镇。"]) == []
+    coolie = analyse_question("苦力的定义是什么？")
+    assert places_written_in(coolie.question, coolie.terms, ["苦力市场中，华工制度盛行。"]) == []  # 市场 is no 市
 
 
 def test_who_leads_a_post_is_answered_by_the_office_that_holds_it():

@@ -242,7 +242,7 @@ def asked_for(analysis: QuestionAnalysis, texts: tuple[str, ...] | list[str] = (
         # Only when the question names no other place: "乳源鹰峰社区" is about the community, which the
         # sentence names without its county.
         named = {f for s in subjects for f in s.forms + (s.text,)}
-        subjects += [Subject(w, "place", (w,)) for w in places_written_in(analysis.terms, texts)
+        subjects += [Subject(w, "place", (w,)) for w in places_written_in(q, analysis.terms, texts)
                      if not any(w in f or f in w for f in named)]
     for name in analysis.names:  # translated names of an English question (pinyin → 乳源)
         subjects.append(Subject(name, "name", analysis.alternatives.get(name, (name,))))
@@ -257,37 +257,53 @@ def asked_for(analysis: QuestionAnalysis, texts: tuple[str, ...] | list[str] = (
     parts = {t: _parts(t, attribute) for t in longest}
     role = ""
     if analysis.answer_type in ("person", "list"):
-        m = next((m for m in _ROLE.finditer(q) if _whole_words(q, m.start(1), m.end(1))), None)
+        m = next((m for m in _ROLE.finditer(q) if _ends_a_word(q, m.end(1))), None)
         role = m.group(1) if m else _role_verb(q)
     head = _head(q, longest) if analysis.language == "zh" else ""
     return AskedFor(analysis, tuple(_dedupe(subjects)), longest, role, head, parts={t: p for t, p in parts.items() if p})
 
 
-# What may follow a place's name in a document: its level, after an ethnic group for an autonomous one
-# ("乳源瑶族自治县"), and for a party or government body ("乳源县委").
-_LEVEL_AFTER = re.compile(r"(?:[\u4e00-\u9fff]{1,2}族)?(?:" + "|".join(PLACE_LEVELS) + ")")
+# What may follow a place's name in a document, as jieba's next word: its level ("乳源县委" → 县委), or an
+# autonomous county's ("乳源瑶族自治县" → 瑶族自治县). Not a word that only starts like one (市场, 区域).
+_LEVEL_WORD = re.compile(r"(?:[\u4e00-\u9fff]{1,2}族)?自治[县州区旗]|(?:" + "|".join(PLACE_LEVELS) + r")(?:委|政府)?")
 
 
-def places_written_in(terms, texts) -> list[str]:
-    """The question's rare words the documents write as a place with its level ("乳源" → "乳源瑶族自治县",
-    "乳源县委"): jieba does not know every county by its bare name, but the collection names its own."""
+_PARTICLES = frozenset("的 在 有 是 和 与 及 等 对 把 被 将 也 都 还 已 就 又".split())
+
+
+def places_written_in(question: str, terms, texts) -> list[str]:
+    """The question's rare words, standing alone as what it is about (not the start of a longer name:
+    "固始站"), that the documents write as a place with its level ("乳源" → "乳源瑶族自治县", "乳源县委"):
+    jieba does not know every county by its bare name, but the collection names its own."""
+    words = [w for w in terms if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w) and _name_like(w)
+             and not is_common_word(w) and term_weight(w) >= CARRIED_IDF]
+    if not words:
+        return []
+    tokens = [(w.word, w.flag) for w in posseg().cut(question)]
+    # Followed by the end, a mark, a particle or a word of two characters or more that is no noun
+    # ("乳源翻新…", "乳源的…"); not by a one-character head ("固始站", "乳源港") or a noun ("乳源人才").
+    alone = {w for i, (w, _f) in enumerate(tokens)
+             if i + 1 == len(tokens) or tokens[i + 1][1] == "x" or tokens[i + 1][0] in _PARTICLES
+             or (len(tokens[i + 1][0]) >= 2 and not tokens[i + 1][1].startswith("n"))}
     out = []
-    for word in terms:
-        if (len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word) or not _name_like(word)
-                or is_common_word(word) or term_weight(word) < CARRIED_IDF):
-            continue
-        pattern = re.compile(re.escape(word) + _LEVEL_AFTER.pattern)
-        if any(pattern.search(t) for t in texts):
-            out.append(word)
+    for word in (w for w in words if w in alone):
+        for text in texts:
+            cut = list(_words(text)) if word in text else []
+            if any(a.startswith(word) and _LEVEL_WORD.fullmatch(a[len(word):] or b)
+                   for a, b in zip(cut, cut[1:] + [""])):
+                out.append(word)
+                break
     return out
 
 
-def _whole_words(text: str, start: int, end: int) -> bool:
-    """Does ``text[start:end]`` begin and end where jieba cuts words ("负责人才事务" holds no 负责人)?"""
-    cuts = {0}
+def _ends_a_word(text: str, end: int) -> bool:
+    """Does jieba end a word at ``end`` ("党委书记" ends with 书记; "负责人才事务" holds no 负责人)?"""
+    at = 0
     for word in _jieba().cut(text):
-        cuts.add(next(iter(sorted(cuts, reverse=True))) + len(word))
-    return start in cuts and end in cuts
+        at += len(word)
+        if at >= end:
+            return at == end
+    return False
 
 
 def _role_verb(question: str) -> str:
