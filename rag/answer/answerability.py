@@ -77,6 +77,17 @@ INCIDENT_HEADS = frozenset("事故 事件 火灾 爆炸 地震 袭击 枪击 案
 # asks about the whole period, so a clause whose figure is for one of them answers something else.
 _SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|清明|端午|中秋|寒假|七夕|情人节)档"
                          r"|第?[一二三四1-4]季度|前三季度|[上下]半年")
+# Two sides of a contrast: a figure for one side does not answer a question about the other
+# (城镇居民 vs 农村居民 收入, 完工 vs 启动 日期, 出口 vs 进口).
+_CONTRASTS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
+    ("城镇 城市 城区 市区", "农村 乡村 农民"),
+    ("男子 男性 男生 男篮 男足", "女子 女性 女生 女篮 女足"),
+    ("出口", "进口"), ("国内 境内", "国外 境外 海外"), ("线上", "线下"), ("公办", "民办"),
+    ("最高", "最低"), ("新增", "累计"),
+))
+# The same for the act a date is asked of ("什么时候完工" is not answered by the date work started); only for
+# a time question: "建成后年交易额多少" asks for an amount, and the project need not be finished.
+_ACT_CONTRASTS = ((frozenset("完工 竣工 建成 通车 投产 投用 落成 交付".split()), frozenset("开工 动工 启动 开建 奠基 签约".split())),)
 THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
 # Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name, "哪位区领导" asks for one).
 _NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里哪谁什")
@@ -547,6 +558,11 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         elif _present(s, context):
             continue
         missing.append(s.text)
+    # The clause holding the figure, or the whole window when that clause names no side ("2024年5月,…已启动").
+    contrast, stated = _contrasted(asked, focus) if _names_a_side(focus) else _contrasted(asked, window)
+    if contrast and not other:
+        other = stated
+        missing.append(contrast)
     period = _other_period(asked, claim_n, window)
     if period and not other:
         other = period
@@ -579,6 +595,25 @@ def _dated_year(focus: str, heading: str) -> str:
     if relative is None or date is None:
         return ""
     return str(int(date.group(1)) + _RELATIVE_YEARS[relative.group()])
+
+
+def _contrasted(asked: AskedFor, focus: str) -> tuple[str, str]:
+    """(asked, stated) when the question asks with one side of a contrast ("城镇居民", "完工") and the
+    clause stating the answer names only the other ("农村居民", "启动"): it is about another population or
+    another act, however many of the other words match; ("", "") otherwise."""
+    question = normalize(asked.analysis.question)
+    for side, other in _CONTRASTS + (_ACT_CONTRASTS if asked.answer_type == "time" else ()):
+        for a, b in ((side, other), (other, side)):
+            asked_word = next((w for w in a if w in question), "")
+            if asked_word and not any(w in focus for w in a) and not any(w in question for w in b):
+                stated = next((w for w in b if w in focus), "")
+                if stated:
+                    return asked_word, stated
+    return "", ""
+
+
+def _names_a_side(text: str) -> bool:
+    return any(w in text for pair in _CONTRASTS + _ACT_CONTRASTS for side in pair for w in side)
 
 
 def _other_period(asked: AskedFor, claim: str, window: str) -> str:

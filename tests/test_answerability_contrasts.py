@@ -1,0 +1,34 @@
+"""The other side of a contrast is another fact: 农村居民's income does not answer a question about 城镇居民,
+nor does the date work started answer "什么时候完工" — however many other words match, and however
+faithfully a model relabels the figure. A qualifier of an amount ("建成后年交易额") is no asked act."""
+
+from rag.answer.answerability import asked_for, judge
+from rag.answer.question import analyse_question
+from tests.fixtures_answering import passage_from
+
+INCOME = "2021年肇庆全市农林牧渔产值722亿元、同比增长9.5%;农村居民人均可支配收入22689元,同比增长10%。"
+BRIDGE = "2024年5月,毛羊坪渡改桥项目已启动测量放样、征地拆迁等前期工作。"
+
+
+def _judge(question, claim, text):
+    passage = passage_from(text, source="d.txt")
+    return judge(asked_for(analyse_question(question)), claim, passage, 0, len(text))
+
+
+def test_a_figure_for_rural_residents_does_not_answer_for_urban_ones():
+    j = _judge("肇庆2021年城镇居民人均可支配收入是多少？", "肇庆2021年城镇居民人均可支配收入22689元", INCOME)
+    assert not j.ok and j.reason == "other_subject" and j.other_subject == "农村" and "城镇" in j.missing_subjects
+    assert _judge("肇庆2021年农村居民人均可支配收入是多少？", "农村居民人均可支配收入22689元", INCOME).ok
+
+
+def test_the_start_date_does_not_answer_when_it_will_be_finished():
+    j = _judge("毛羊坪渡改桥预计什么时候完工通车？", "毛羊坪渡改桥预计2024年5月完工通车", BRIDGE)
+    assert not j.ok and j.other_subject == "启动"
+    assert _judge("毛羊坪渡改桥什么时候启动前期工作？", "毛羊坪渡改桥2024年5月启动前期工作", BRIDGE).ok
+
+
+def test_an_act_that_only_qualifies_an_amount_is_not_contrasted():
+    text = "中农联·粤北农产品流通产业中心项目已开工建设,将打造年交易额200亿元的涉农智慧冷链产业示范基地。"
+    j = _judge("中农联·粤北农产品流通产业中心建成后，一年的交易额能达到多少？",
+               "中农联·粤北农产品流通产业中心项目已开工建设,将打造年交易额200亿元的涉农智慧冷链产业示范基地", text)
+    assert j.ok, j.reason
