@@ -1,6 +1,7 @@
 """The other side of a contrast is another fact: 农村居民's income does not answer a question about 城镇居民,
 nor does the date work started answer "什么时候完工" — however many other words match, and however
-faithfully a model relabels the figure. A qualifier of an amount ("建成后年交易额") is no asked act."""
+faithfully a model relabels the figure. A qualifier of an amount ("建成后年交易额") is no asked act, and
+"今年以来" (since the start of the year) dates nothing."""
 
 from rag.answer.answerability import asked_for, judge
 from rag.answer.question import analyse_question
@@ -32,3 +33,13 @@ def test_an_act_that_only_qualifies_an_amount_is_not_contrasted():
     j = _judge("中农联·粤北农产品流通产业中心建成后，一年的交易额能达到多少？",
                "中农联·粤北农产品流通产业中心项目已开工建设,将打造年交易额200亿元的涉农智慧冷链产业示范基地", text)
     assert j.ok, j.reason
+
+
+def test_since_the_start_of_the_year_is_no_date():
+    # "今年以来" counts a period; it does not say when the bridge will be finished (or when anything happened).
+    from rag.answer.ranking import has_answer_type
+
+    when = analyse_question("毛羊坪渡改桥预计什么时候完工通车？")
+    assert not has_answer_type(when, "今年以来,大栗港镇党委政府表彰人才33人")
+    assert has_answer_type(when, "毛羊坪渡改桥预计今年5月完工通车")
+    assert has_answer_type(when, "该桥去年开工")

@@ -35,6 +35,8 @@ _DATE = re.compile(
     r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}月|[上下]午|凌晨|傍晚|晚上|\d{1,2}[:：]\d{2}"
     r"|\d{1,2}\s*时|今年|去年|明年|前年|周[一二三四五六日]|星期[一二三四五六日天]|春节|元旦|国庆"
 )
+# "今年以来" / "去年来": since the start of a year, a period a figure is counted over, not the date of an event.
+_SINCE_RELATIVE = re.compile(r"(?:今年|去年|前年|明年)\s*(?:以来|来)")
 # "由谁牵头" / "谁任组长": who holds a post, which a document may answer with the office that holds it
 # ("以区委书记任组长", "由县委书记担任组长") rather than a person's name.
 _ASKS_POST_HOLDER = re.compile(r"由(?:谁|哪位|哪一位)|谁来|谁(?:任|当|担任|出任|兼任|牵头|挂帅|负责|领衔|主持)")
@@ -156,7 +158,8 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         question = normalize(analysis.question)
         # "哪一天" / "几号" asks for a day: a year or a month alone does not say which day.
         dates = _DAY if _ASKS_DAY.search(question) else _DATE
-        return any(m.group() not in question for m in dates.finditer(text))
+        return any(m.group() not in question and not _SINCE_RELATIVE.match(m.group() + text[m.end():m.end() + 2])
+                   for m in dates.finditer(text))
     if kind == "money":
         question = normalize(analysis.question)
         return any(m.group() not in question for m in _MONEY.finditer(text))
