@@ -225,8 +225,10 @@ class Judgement:
 
     def vouched_by(self, vouched) -> None:
         """Take the model's word for a supporting window it vouched for (rag/answer/model_judge.Vouched)."""
+        if not self.gates_ok:
+            return
         for v in vouched:
-            if self.gates_ok and v.covers(self.passage, self.start, self.end):
+            if v.covers(self.passage, self.start, self.end):
                 self.model_yes = v.p_yes
                 if self.reason == "attribute":
                     self.reason = ""
@@ -310,7 +312,7 @@ def places_written_in(question: str, terms, texts) -> list[str]:
 def _ends_a_word(text: str, end: int) -> bool:
     """Does jieba end a word at ``end`` ("党委书记" ends with 书记; "负责人才事务" holds no 负责人)?"""
     at = 0
-    for word in _jieba().cut(text):
+    for word in _words(text):
         at += len(word)
         if at >= end:
             return at == end
@@ -843,7 +845,7 @@ def _other_thing(subject: Subject, window: str) -> str:
 def _level_names(text: str, level: str) -> list[str]:
     """Names of ``level`` in ``text`` ("乳源县", "大栗港镇"), read off jieba's words so that "辖区"
     or "全县" are not taken for names and a name split in two ("大栗/港镇") is joined again."""
-    words = list(_jieba().cut(text))
+    words = _words(text)
     out = []
     for i, w in enumerate(words):
         if not w.endswith(level):

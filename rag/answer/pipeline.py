@@ -137,7 +137,7 @@ class Pipeline:
         asked = asked_for(analysis, [t for p in context for t in (p.chunk.title, p.text)])
         # The extractive candidates that pass answerability (None: the stage is off, choose freely).
         accepted: list[Candidate] | None = [] if self.answerability else None
-        vouched: list[Vouched] = []  # sentences the model said answer a reworded question (model_judge.py)
+        vouched: list[Vouched] = []  # sentences the model said answer when no check accepted one (model_judge.py)
         # Meaning is weighed for a question in the documents' language (a translated question's cosines
         # sit below the floor, 0.74–0.79 on seed_dev_en: asking would only cost time).
         meaning = self._similarity if found.translation is None else None

@@ -158,7 +158,7 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         question = normalize(analysis.question)
         # "哪一天" / "几号" asks for a day: a year or a month alone does not say which day.
         dates = _DAY if _ASKS_DAY.search(question) else _DATE
-        return any(m.group() not in question and not _SINCE_RELATIVE.match(m.group() + text[m.end():m.end() + 2])
+        return any(m.group() not in question and not _SINCE_RELATIVE.match(text, m.start())
                    for m in dates.finditer(text))
     if kind == "money":
         question = normalize(analysis.question)
