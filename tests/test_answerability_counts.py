@@ -48,6 +48,26 @@ def test_a_count_must_count_what_was_asked(question, claim, ok):
     assert bool(fits_count(question, analysis.unit, claim)) is ok
 
 
+TALENT = ["2021年,全县引进海外人才2名、引进“丹霞英才”173人。",
+          "自2020年“丹霞英才”入职以来,先后选派13名党政储备类“丹霞英才”挂职村党组织“第一书记”。",
+          "协调各单位利用人才驿站柔性引进100余名专业人才。"]
+
+
+@pytest.mark.parametrize("claim, sentence, ok", [
+    ("引进“丹霞英才”173人", 0, True),  # the quoted name before the number, in its clause
+    ("先后选派13名党政储备类“丹霞英才”", 1, True),  # … or after its unit
+    ("柔性引进100余名专业人才", 2, False),  # the same unit counting other people
+    ("引进海外人才2名", 0, False),  # the sentence names 丹霞英才, this clause does not
+])
+def test_a_count_of_a_quoted_name_must_count_that_name(claim, sentence, ok):
+    analysis = analyse_question("乳源一共引进了多少名“丹霞英才”？")
+    assert bool(fits_count(analysis.question, analysis.unit, claim, TALENT[sentence])) is ok
+    passage = passage_from("".join(TALENT), source="ry.txt")
+    start = passage.text.index(TALENT[sentence])
+    j = judge(asked_for(analysis), f"乳源{claim}", passage, start, start + len(TALENT[sentence]))
+    assert j.type_ok is ok
+
+
 def test_a_relabelled_figure_is_read_with_the_passages_unit():
     # The model wrote "220个工作站"; the passage says 220人: no count of stations is stated.
     passage = passage_from(STATIONS, source="zq.txt")

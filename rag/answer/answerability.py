@@ -606,9 +606,10 @@ def _contrasted(asked: AskedFor, focus: str) -> tuple[str, str]:
     question = normalize(asked.analysis.question)
     for side, other in _CONTRASTS + (_ACT_CONTRASTS if asked.answer_type == "time" else ()):
         for a, b in ((side, other), (other, side)):
-            asked_word = next((w for w in a if w in question), "")
+            # the first written of each side, so the refusal names the same words on every run (sets have no order)
+            asked_word = min((w for w in a if w in question), key=question.find, default="")
             if asked_word and not any(w in focus for w in a) and not any(w in question for w in b):
-                stated = next((w for w in b if w in focus), "")
+                stated = min((w for w in b if w in focus), key=focus.find, default="")
                 if stated:
                     return asked_word, stated
     return "", ""

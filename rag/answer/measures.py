@@ -12,6 +12,7 @@ import functools
 import re
 
 from rag.text.synonyms import same_meaning
+from rag.text.tokenize import normalize
 from rag.text.words import posseg, term_weight
 
 # Measure words by what they count or measure. A unit of one kind never answers a question asking
@@ -37,6 +38,8 @@ _STATED = re.compile(_NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\
 # Nouns that count people ("多少居民", "几个党员"): a count of them comes in 人/名/位.
 _PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|口|师|客|士|工)|干部|代表|专家|病人|患者|观众|乘客|学生)$")
 _QUOTED = re.compile(r"[“\"‘'「『][^”\"’'」』]{1,20}[”\"’'」』]")
+# A count of a quoted name ("多少名“丹霞英才”"): the name says which of the unit's kind is counted.
+_QUOTED_COUNTED = re.compile(r"(?:多少|几)\s*[个位名家人支所项条批]?\s*[“\"‘'「『]([^”\"’'」』]{1,20})[”\"’'」』]")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?、]")
 _REACH = 10  # characters after a count's unit (before its number) where the counted thing is named
 # An asked noun at least this rare (jieba IDF: "工作站", not "部分") names one kind of thing.
@@ -79,6 +82,11 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
     stated = [(u, m) for u, m in _stated(claim, window) if _answers(u, kind, units)]
     if not stated:
         return False
+    quoted = _QUOTED_COUNTED.search(question)
+    if quoted:
+        # "多少名“丹霞英才”" is not answered by "柔性引进100余名专业人才": the number's clause must name it
+        # ("引进“丹霞英才”173人", "选派13名党政储备类“丹霞英才”").
+        return any(quoted.group(1) in _clause(m, claim, window) for _u, m in stated)
     noun = _counted_noun(question)
     if len(noun) < 2 or kind != "things":
         return True
@@ -161,6 +169,15 @@ def _counts(noun: str, text: str, m: re.Match) -> bool:
     same head character), or right before the number ("建成工作站5个"), in the same clause?"""
     before, after = _around(m)
     return noun[-1] in after or noun in before
+
+
+def _clause(m: re.Match, claim: str, window: str) -> str:
+    """The clause holding the number at ``m``, from the text ``m`` was found in (its quote-blanked copy:
+    the same positions), normalised as questions are."""
+    source = next((t for t in (window, claim) if t and _unquoted(t) == m.string), m.string)
+    start = max((c.end() for c in _CLAUSE.finditer(m.string, 0, m.start())), default=0)
+    end = _CLAUSE.search(m.string, m.end())
+    return normalize(source[start : end.start() if end else len(source)])
 
 
 def _around(m: re.Match) -> tuple[str, str]:
