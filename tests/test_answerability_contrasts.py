@@ -22,6 +22,12 @@ def test_a_figure_for_rural_residents_does_not_answer_for_urban_ones():
     assert _judge("肇庆2021年农村居民人均可支配收入是多少？", "农村居民人均可支配收入22689元", INCOME).ok
 
 
+def test_a_colloquial_side_is_the_same_side():
+    # "城里居民" is 城镇居民 in everyday words: still not answered by the 农村 figure.
+    j = _judge("2021年肇庆城里居民平均每人可支配收入有多少？", "肇庆城里居民人均可支配收入22689元", INCOME)
+    assert not j.ok and j.other_subject == "农村" and "城里" in j.missing_subjects
+
+
 def test_the_start_date_does_not_answer_when_it_will_be_finished():
     j = _judge("毛羊坪渡改桥预计什么时候完工通车？", "毛羊坪渡改桥预计2024年5月完工通车", BRIDGE)
     assert not j.ok and j.other_subject == "启动"

@@ -27,6 +27,9 @@ STATIONS = "肇庆全力打造农村科技特派员工作站，依托高校建�
     ("韶关有多少个村民小组？", "个", "things"),  # 村民小组 counts groups, not villagers
     ("基地有多少亩？", "亩", "area"),
     ("这个项目的进展如何？", "", ""),
+    ("瑶乡先锋队里共有多少年轻党员志愿者？", "", "people"),  # 年轻 is no measure word: no count of years
+    ("那几十支先锋队里有多少年轻党员？", "", "people"),  # "几十支" states, it does not ask
+    ("全市一共栽了多少棵树？", "棵", "things"),
 ])
 def test_the_kind_of_count_asked(question, unit, kind):
     assert asked_kind(question, unit)[0] == kind
@@ -42,6 +45,10 @@ def test_the_kind_of_count_asked(question, unit, kind):
     ("中医院门诊有多少人次？", "全县3200余名干部、党员作出承诺", False),
     ("人才库收录了多少人？", "目前已收录824位各类人才", True),  # 位 for 人
     ("镇里有几个服务队？", "组建“三支一扶”队伍", False),  # a quoted programme's name is no count
+    ("先锋队里共有多少年轻党员志愿者？", "2021年", False),  # a year counts no volunteers
+    ("先锋队里共有多少年轻党员志愿者？", "有中青年党员志愿者791名", True),
+    ("全市一共栽了多少棵树？", "全市乡村绿化植树135万株", True),  # 株 for 棵
+    ("全市一共栽了多少棵树？", "5.5万名农村党员带头参加乡村绿化美化", False),
 ])
 def test_a_count_must_count_what_was_asked(question, claim, ok):
     analysis = analyse_question(question)

@@ -80,7 +80,7 @@ _SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|�
 # Two sides of a contrast: a figure for one side does not answer a question about the other
 # (城镇居民 vs 农村居民 收入, 完工 vs 启动 日期, 出口 vs 进口).
 _CONTRASTS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
-    ("城镇 城市 城区 市区", "农村 乡村 农民"),
+    ("城镇 城市 城区 市区 城里", "农村 乡村 农民 乡下"),
     ("男子 男性 男生 男篮 男足", "女子 女性 女生 女篮 女足"),
     ("出口", "进口"), ("国内 境内", "国外 境外 海外"), ("线上", "线下"), ("公办", "民办"),
     ("最高", "最低"), ("新增", "累计"),

@@ -45,7 +45,7 @@ _REACH = 10  # characters after a count's unit (before its number) where the cou
 # An asked noun at least this rare (jieba IDF: "工作站", not "部分") names one kind of thing.
 _SPECIFIC_NOUN_IDF = 8.0
 # Units a question's measure word stands for besides itself ("多少个" ~ "4家", "多少位" ~ "10名").
-_SAME = ({"名", "位", "人"}, {"家", "个"}, {"支", "个"}, {"所", "个"}, {"座", "个"}, {"项", "个"}, {"条", "个"})
+_SAME = ({"名", "位", "人"}, {"家", "个"}, {"支", "个"}, {"所", "个"}, {"座", "个"}, {"项", "个"}, {"条", "个"}, {"棵", "株"})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -190,12 +190,14 @@ def _around(m: re.Match) -> tuple[str, str]:
 def _counted_noun(question: str) -> str:
     """The noun a count question counts ("多少居民" → 居民, "几个党员" → 党员); cached, as every ranked
     window of a question asks it."""
-    m = re.search(r"(?:多少|几)(?:个|位|名)?([\u4e00-\u9fff]{1,12})", question)
+    m = re.search(r"(?:多少|几(?![十百千万]))(?:个|位|名)?([\u4e00-\u9fff]{1,12})", question)
     if m is None:
         return ""
     nouns = []
     for w in posseg().cut(m.group(1)):  # the noun phrase's last noun is what it counts ("村民小组" → 小组)
         if not w.flag.startswith("n"):
-            break
+            if nouns or not w.flag.startswith("a"):
+                break
+            continue  # an adjective before the nouns: "多少年轻党员志愿者" counts 志愿者
         nouns.append(w.word)
     return nouns[-1] if nouns else ""

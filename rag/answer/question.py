@@ -62,7 +62,9 @@ _MONEY_CUES = re.compile(
 )
 _RATIO_CUES = re.compile(r"比例|占比|百分|增长率|增幅|增速|率")
 # Measure words of a count ("多少支"); a question's unit may also be a sum or a length (元, 万, 公里).
-_COUNT_UNITS = "个家位名支条项次天亩人件所座套种批类户村镇年吨斤"
+_COUNT_UNITS = "个家位名支条项次天亩人件所座套种批类户村镇年吨斤棵株头辆台艘架枚颗栋"
+# A measure word's character starting another word: "多少年轻党员" counts people, not years; "多少村民" villagers.
+_NOT_A_UNIT = r"(?!(?<=年)[轻级龄纪代]|(?<=[村镇])民|(?<=家)[庭长属])"
 
 # Role words whose holder is a person: "党委书记叫什么名字" asks for a name, "项目叫什么名字" does not.
 _PERSON_ROLE_SUFFIX = tuple("记长任理席师者员手家官演生")
@@ -138,7 +140,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in NUMBER.finditer(normalize(question))))
     answer_type, asks = _answer_type(question, language)
     q = normalize(question)
-    unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "元万亿公里米])", q)
+    unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "元万亿公里米])" + _NOT_A_UNIT, q)
     return QuestionAnalysis(
         question, language, terms, numbers, answer_type, asks,
         unit=unit.group(1) if unit else ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
@@ -175,7 +177,7 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
             return "time", 1 + len(re.findall(r"多少|哪所|哪家|哪个|哪些", q))
         if _PLACE_CUES.search(q) and not number_cues:
             return "place", 1
-        unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "])", q)
+        unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "])" + _NOT_A_UNIT, q)
         if (_MONEY_CUES.search(q) and not _RATIO_CUES.search(q) and not unit
                 and (number_cues or not re.search(r"什么|哪|怎|如何", q))):
             return "money", max(1, len(number_cues))
