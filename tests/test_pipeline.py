@@ -99,3 +99,14 @@ def test_the_passages_are_ranked_once_per_question(keyword_retriever, monkeypatc
         assert not ans.refused and "35公里" in ans.answer
         assert len(calls) == 1
     assert ans.details["fallback"]["from"] == "scripted"
+
+
+def test_a_model_that_pastes_the_quoted_passages_is_replaced(keyword_retriever):
+    # Every sentence is verbatim, so citations check out; but the prompt's own quoting shows it copied the
+    # evidence block instead of answering: the extractive answer is given instead.
+    gen = ScriptedGenerator("资料（青山县交通年报）：“……2022年，青山县改造危桥12座，新建农村公路35公里[1]。")
+    ans = Pipeline(keyword_retriever, gen).ask("青山县2022年新建了多少公里农村公路？")
+    assert not ans.refused and "35公里" in ans.answer and "资料" not in ans.answer
+    assert ans.generator == "extractive" and ans.details["fallback"]["reason"] == "copied_prompt"
+    ok = Pipeline(keyword_retriever, ScriptedGenerator("青山县2022年新建农村公路35公里[1]。"))
+    assert ok.ask("青山县2022年新建了多少公里农村公路？").generator == "scripted"

@@ -193,6 +193,10 @@ class Pipeline:
 
         text, citations, report = verify_citations(raw, context)
         decision = self._check(asked, analysis, citations, report, context, details, query, meaning, vouched)
+        if not decision.refused and self.generator is not None and _copies_prompt(raw):
+            # Text pasted with the prompt's own quoting ("：“……", "资料（…）：“") is evidence copied, not an
+            # answer, however verbatim its sentences are: the extractive fallback answers instead.
+            decision = RefusalDecision(True, "copied_prompt")
         answered_by = self.generator_name
         if (decision.refused and self.generator is not None and not _model_declined(raw)
                 and (decision.reason == "answerability" or bool(accepted)
@@ -360,6 +364,14 @@ def _around_claim(text: str, c: Candidate, limit: int = SIMILARITY_CHARS) -> str
 def _kept_sentences(report: dict) -> list[str]:
     """The answer sentences the citation check kept (with a verified citation)."""
     return [s["text"] for s in report.get("sentences", []) if s.get("status") != "dropped"]
+
+
+# The framing of a quoted passage in the prompt (prompts/passage_*.txt), which no answer of the model contains.
+_PROMPT_QUOTING = re.compile(r"(?:资料|Passage)\s*(?:\[\d+\])?\s*[（(][^）)]*[）)]\s*[：:]\s*[“\"]|^\W*[：:]\s*[“\"]")
+
+
+def _copies_prompt(raw: str) -> bool:
+    return _PROMPT_QUOTING.search(raw.strip()) is not None
 
 
 def _model_declined(raw: str) -> bool:

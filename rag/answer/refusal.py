@@ -52,6 +52,7 @@ MIN_ANSWER_COVERAGE = 0.2
 class RefusalDecision:
     refused: bool
     # "" | "retrieval" | "terms" | "numbers" | "names" | "answer_type" | "no_citation" | "off_topic" | "answerability"
+    # | "copied_prompt" (the model pasted the prompt's quoted passages)
     reason: str = ""
     missing: list[str] = field(default_factory=list)  # question terms no passage supports
     found: list[str] = field(default_factory=list)  # question terms the passages do mention
@@ -244,6 +245,7 @@ _REFUSAL_REASONS = {
     "answer_type": "the passages hold no answer of the kind asked",
     "no_citation": "no sentence of the answer is supported by a passage",
     "off_topic": "the answer does not speak to the question",
+    "copied_prompt": "the model pasted the quoted passages instead of answering",
     "subject": "the passages state this for another subject",
     "other_subject": "the passages state this for another subject",
     "attribute": "the passages are on topic but do not state what was asked",
