@@ -43,6 +43,8 @@ SETS = {
     "paraphrase4": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase4.jsonl"),
     # A fifth, by a helper who read only the five articles; unseen until it is run once.
     "paraphrase5": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase5.jsonl"),
+    # A sixth, the same way; run once (stop 29) after the quoted-name count rule, then used for post-hoc fixes.
+    "paraphrase6": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase6.jsonl"),
 }
 DEFAULT_SETS = "seed,followup,rgb,cmrc"
 LIMITS = {"cmrc": 300}
