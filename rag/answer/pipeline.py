@@ -27,7 +27,7 @@ from rag.answer.extractive import ENGLISH_QUOTE_PREFIX, ExtractiveAnswerer
 from rag.answer.followup import rewrite_followup
 from rag.answer.model_judge import Vouched, vouch
 from rag.text.language import detect_language
-from rag.answer.prompting import CONTEXT_PASSAGES, build_messages
+from rag.answer.prompting import CONTEXT_PASSAGES, build_messages, evidence_budget
 from rag.answer.question import analyse_question
 from rag.answer.ranking import Candidate, rank_candidates
 from rag.answer.refusal import (RefusalDecision, check_answer, check_content, check_retrieval, refusal_text,
@@ -178,7 +178,8 @@ class Pipeline:
             top = [c for c in accepted or [] if c.passage < self.context_passages]
             prompt = build_messages(query, context, analysis=analysis, language=language,
                                     evidence=top or accepted,
-                                    ranked=[c for c in ranked if c.passage < self.context_passages])
+                                    ranked=[c for c in ranked if c.passage < self.context_passages],
+                                    budget=evidence_budget(analysis, accepted, context, self.context_passages))
             pieces = []
             first = None
             for piece in self.generator.stream(prompt, max_tokens=self.max_tokens, temperature=0.0):
