@@ -110,3 +110,21 @@ def test_a_model_that_pastes_the_quoted_passages_is_replaced(keyword_retriever):
     assert ans.generator == "extractive" and ans.details["fallback"]["reason"] == "copied_prompt"
     ok = Pipeline(keyword_retriever, ScriptedGenerator("青山县2022年新建农村公路35公里[1]。"))
     assert ok.ask("青山县2022年新建了多少公里农村公路？").generator == "scripted"
+
+
+def test_one_figure_asked_gets_a_short_quote_and_a_list_the_full_one(keyword_retriever):
+    # A number asked, one sentence states it: two sentences at most and the one-sentence instruction (fewer tokens
+    # to prefill before the first one is streamed); a list question keeps the full budget and instruction.
+    import prompts
+    from rag.answer.prompting import CLEAR_CHARS
+
+    gen = ScriptedGenerator("青山县2022年新建农村公路35公里[1]。")
+    Pipeline(keyword_retriever, gen).ask("青山县2022年新建了多少公里农村公路？")
+    short = gen.calls[0][1]["content"]
+    assert short.endswith(prompts.render("answer_one_zh", passages="", question="x").splitlines()[-1])
+    quoted = "".join(line.split("：“", 1)[1] for line in short.splitlines() if line.startswith("资料"))
+    assert "35公里" in quoted and len(quoted.replace("……", "")) <= CLEAR_CHARS + 4
+
+    gen = ScriptedGenerator("华南农业大学、青山学院[1]。")
+    Pipeline(keyword_retriever, gen).ask("青山县与哪些学校联合举办农技人员培训班？")
+    assert gen.calls[0][1]["content"].endswith(prompts.render("answer_zh", passages="", question="x").splitlines()[-1])
