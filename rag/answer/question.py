@@ -140,10 +140,10 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
     numbers = tuple(dict.fromkeys(m.group().replace(",", "") for m in NUMBER.finditer(normalize(question))))
     answer_type, asks = _answer_type(question, language)
     q = normalize(question)
-    unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "元万亿公里米])" + _NOT_A_UNIT, q)
+    unit = _asked_unit(q, "元万亿公里米")
     return QuestionAnalysis(
         question, language, terms, numbers, answer_type, asks,
-        unit=unit.group(1) if unit else ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
+        unit=unit or ("元" if "多少钱" in q else "人" if re.search(r"人数|多少人", q) else ""),
         ordinal=bool(re.search(r"第几|排名|名次", q)),
         alternatives=alternatives,
         names=tuple(names),
@@ -163,6 +163,13 @@ def _counted(question: str, term_groups: Sequence) -> tuple[str, ...]:
     return tuple(normalize(a) for a in min(after, key=lambda t: t[0])[1].alternatives) if after else ()
 
 
+def _asked_unit(q: str, measures: str = "") -> str:
+    """The measure word a count asks for ("多少支" → 支; "" when none); ``measures``: units of sums and
+    lengths that may also be asked for."""
+    m = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + measures + "])" + _NOT_A_UNIT, q)
+    return m.group(1) if m else ""
+
+
 def _answer_type(question: str, language: str) -> tuple[str, int]:
     q = normalize(question)
     if language == "zh":
@@ -177,7 +184,7 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
             return "time", 1 + len(re.findall(r"多少|哪所|哪家|哪个|哪些", q))
         if _PLACE_CUES.search(q) and not number_cues:
             return "place", 1
-        unit = re.search(r"(?:多少|" + _ASKING_JI + r")([" + _COUNT_UNITS + "])" + _NOT_A_UNIT, q)
+        unit = _asked_unit(q)
         if (_MONEY_CUES.search(q) and not _RATIO_CUES.search(q) and not unit
                 and (number_cues or not re.search(r"什么|哪|怎|如何", q))):
             return "money", max(1, len(number_cues))
