@@ -124,14 +124,18 @@ class LlamaCppGenerator(Generator):
         n_ctx: int = 4096,
         n_threads: int | None = None,
         prefix_cache: bool = False,
+        n_batch: int | None = None,
     ):
         self.model = str(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.prefix_cache = prefix_cache
+        # Tokens evaluated per batch (llama.cpp's default when None). 1 sidesteps llama.cpp's batched kernels, whose
+        # Q4_1 path gives wrong logits on some AVX2-only CPUs (AMD EPYC seen): the tests' SmolLM2 is Q4_1.
+        self.n_batch = n_batch
 
     def _loaded(self) -> _LoadedLlama:
-        key = f"{self.model}|n_ctx={self.n_ctx}|threads={self.n_threads}|cache={self.prefix_cache}"
+        key = f"{self.model}|n_ctx={self.n_ctx}|threads={self.n_threads}|cache={self.prefix_cache}|batch={self.n_batch}"
         return load_once(self.name, key, self._load)
 
     def _load(self) -> _LoadedLlama:
@@ -144,7 +148,9 @@ class LlamaCppGenerator(Generator):
                 "`python -m rag.generation.offline_models install qwen2.5-coder-0.5b`",
             )
         try:
-            llm = llama_cpp.Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False)
+            extra = {"n_batch": self.n_batch} if self.n_batch else {}
+            llm = llama_cpp.Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False,
+                                  **extra)
         except (ValueError, RuntimeError) as error:
             raise ModelError(
                 f"llama.cpp cannot load {path}: {error}",
