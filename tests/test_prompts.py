@@ -3,7 +3,7 @@ import pytest
 import prompts
 from rag.answer.question import analyse_question
 from rag.answer.ranking import rank_candidates
-from rag.answer.prompting import EVIDENCE_CHARS, build_messages, select_evidence
+from rag.answer.prompting import CLEAR_CHARS, CLEAR_SENTENCES, EVIDENCE_CHARS, build_messages, select_evidence
 from tests.fixtures_answering import passage_from
 
 
@@ -82,3 +82,19 @@ def test_without_accepted_sentences_the_best_ranked_ones_go_in_within_the_budget
     assert best.passage in chosen and best.sentence[0] in [s for s, _ in chosen[best.passage]]
     user = build_messages(question, road_passages)[1]["content"]
     assert road_passages[best.passage].text[best.sentence[0]:best.sentence[1]].strip() in user
+
+
+def test_the_short_quote_takes_its_second_sentence_from_the_first_ones_passage():
+    # One figure asked: two sentences at most, and the second is there for what the first leaves out (its
+    # subject, the figure's context) — which its own passage states. Another passage's best sentence would
+    # bring its title and number into the prompt, and only lengthen it.
+    first = passage_from("白水镇召开竹产业推进会。全镇打造竹林示范基地6000余亩。基地由镇农业办管理。", source="a.txt")
+    second = passage_from("青山县竹林示范基地面积逐年扩大。示范基地带动农户增收。", source="b.txt")
+    question = "白水镇的竹林示范基地有多大？"
+    ranked = rank_candidates(analyse_question(question), [first, second])
+    assert {c.passage for c in ranked} == {0, 1}  # both passages hold candidates
+    user = build_messages(question, [first, second], ranked=ranked, budget=(CLEAR_SENTENCES, CLEAR_CHARS))[1]["content"]
+    assert "资料 [1]（a.txt）" in user and "6000余亩" in user
+    assert "资料 [2]" not in user and "b.txt" not in user
+    # The full budget may still quote the other passage.
+    assert "资料 [2]" in build_messages(question, [first, second], ranked=ranked)[1]["content"]

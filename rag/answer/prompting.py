@@ -130,7 +130,12 @@ def build_messages(
     # sentence often leaves out the subject, or the rest of a list, that a neighbour states).
     if ranked is None:
         ranked = rank_candidates(analysis or analyse_question(question), passages)
-    quoted = select_evidence(passages, list(evidence or []) + ranked, sentences=budget[0], max_chars=budget[1])
+    candidates = list(evidence or []) + ranked
+    if budget == (CLEAR_SENTENCES, CLEAR_CHARS) and candidates:
+        # The short quote's second sentence is there for what the first omits (its subject, the figure's
+        # context), which its own passage states: another passage's best sentence would cost its title too.
+        candidates = [c for c in candidates if c.passage == candidates[0].passage]
+    quoted = select_evidence(passages, candidates, sentences=budget[0], max_chars=budget[1])
     if not quoted and passages:  # no sentence to rank (e.g. a passage of one unpunctuated line): its opening
         quoted = {0: [(0, min(len(passages[0].text), EVIDENCE_CHARS))]}
     blocks = [
