@@ -45,6 +45,8 @@ SETS = {
     "paraphrase5": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase5.jsonl"),
     # A sixth, the same way; run once (stop 29) after the quoted-name count rule, then used for post-hoc fixes.
     "paraphrase6": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase6.jsonl"),
+    # A seventh, the same way; run once (stop 31) after the synonym and filler-compound rules.
+    "paraphrase7": (SHARED / "corpus", HERE / "questions" / "seed_paraphrase7.jsonl"),
 }
 DEFAULT_SETS = "seed,followup,rgb,cmrc"
 LIMITS = {"cmrc": 300}

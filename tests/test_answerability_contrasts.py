@@ -49,3 +49,14 @@ def test_since_the_start_of_the_year_is_no_date():
     assert not has_answer_type(when, "今年以来,大栗港镇党委政府表彰人才33人")
     assert has_answer_type(when, "毛羊坪渡改桥预计今年5月完工通车")
     assert has_answer_type(when, "该桥去年开工")
+
+
+def test_a_side_of_a_contrast_is_met_only_by_synonyms_on_its_side():
+    # Cilin puts 乡镇 beside 城镇: as an alternative it would let a 乡镇 sentence cover a 城镇居民 question.
+    from rag.answer.ranking import term_hits
+
+    urban = analyse_question("青山县城镇居民人均可支配收入是多少？")
+    assert "乡镇" not in urban.alternatives.get("城镇", ())
+    assert "城镇" not in term_hits(urban, "青山县投入3亿元建成乡镇干部周转房。")
+    rural = analyse_question("青山县农村修了多少公里路？")
+    assert "乡村" in rural.alternatives["农村"] and "城市" not in rural.alternatives["农村"]

@@ -206,3 +206,28 @@ def test_the_question_is_embedded_once_for_retrieval_and_meaning(ui_index_dir, f
     assert not ans.refused and "47" in ans.answer
     assert "answerability" in ans.details and fake_embedder.passages_embedded > 0  # meaning was weighed
     assert fake_embedder.queries_embedded == 1
+
+
+def test_a_cilin_synonym_of_a_question_word_is_met_by_the_document():
+    # "农村" asked, "乡村" written: one Cilin synonym set. Loose families ("解决" beside "歼灭") stay out.
+    from rag.text.synonyms import synonyms
+
+    assert "乡村" in synonyms("农村") and "登台" in synonyms("上台")
+    analysis = analyse_question("青山县农村去年修了多少公里路？")
+    assert "乡村" in analysis.alternatives["农村"]
+    from rag.answer.ranking import term_hits
+
+    assert "农村" in term_hits(analysis, "青山县去年新建乡村道路35公里。")
+    assert "农村" not in term_hits(analysis, "青山县去年新建城区道路35公里。")
+
+
+def test_since_this_year_asks_no_more_than_this_year():
+    # "今年以来" is "今年" with a filler ("以来"): a document's "今年来" must not leave it uncovered.
+    from rag.answer.refusal import check_content
+
+    analysis = analyse_question("今年以来青山县在农村一共栽了多少棵树？")
+    assert "今年" in analysis.terms and "今年以来" not in analysis.terms
+    text = "青山县推进乡村绿化。今年来,全县乡村绿化植树35万株,乡村面貌明显改善。"
+    assert not check_content(analysis, [passage_from(text, source="q.txt")]).refused
+    other = "青山县推进城区绿化。今年来,全县修建公园12个。"
+    assert check_content(analysis, [passage_from(other, source="q.txt")]).refused

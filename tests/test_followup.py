@@ -47,3 +47,15 @@ def test_a_model_rewrite_that_drops_the_follow_up_is_not_used():
     history = [{"role": "user", "content": "乳源东坪镇东田村种植的烧仙草有什么功效？"}, {"role": "assistant", "content": "清热解暑[1]。"}]
     gen = ScriptedGenerator("改写：乳源东坪镇东田村种植的烧仙草有什么功效？")
     assert rewrite_followup("他们为此流转了多少亩闲置土地？", history, gen) == "乳源东坪镇东田村为此流转了多少亩闲置土地？"
+
+
+def test_a_model_rewrite_that_no_longer_asks_what_was_asked_is_not_used():
+    # The rewrite keeps 队伍 but asks the previous question's 哪所高校 instead of 多少人.
+    history = [{"role": "user", "content": "青山县依托哪所高校建设科技特派员队伍？"}, {"role": "assistant", "content": "华南农业大学[1]。"}]
+    gen = ScriptedGenerator("改写：青山县依托哪所高校建设科技特派员队伍？")
+    rewritten = rewrite_followup("这支队伍有多少人？", history, gen)
+    assert "多少" in rewritten and "哪所" not in rewritten
+    # "What about X?" asks what the earlier question asked: its "what" need not survive.
+    english = [{"role": "user", "content": "How many villager groups in Shaoguan have party coverage?"}]
+    gen = ScriptedGenerator("How many villager groups in Ruyuan have party coverage?")
+    assert rewrite_followup("What about Ruyuan?", english, gen) == "How many villager groups in Ruyuan have party coverage?"

@@ -29,6 +29,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.answer.contrasts import ACT_CONTRASTS, CONTRASTS
 from rag.answer.measures import fits_count
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
 from rag.answer.ranking import has_answer_type, is_table_row, names_post_holder, table_caption, term_hits
@@ -77,17 +78,6 @@ INCIDENT_HEADS = frozenset("事故 事件 火灾 爆炸 地震 袭击 枪击 案
 # asks about the whole period, so a clause whose figure is for one of them answers something else.
 _SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|清明|端午|中秋|寒假|七夕|情人节)档"
                          r"|第?[一二三四1-4]季度|前三季度|[上下]半年")
-# Two sides of a contrast: a figure for one side does not answer a question about the other
-# (城镇居民 vs 农村居民 收入, 完工 vs 启动 日期, 出口 vs 进口).
-_CONTRASTS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
-    ("城镇 城市 城区 市区 城里", "农村 乡村 农民 乡下"),
-    ("男子 男性 男生 男篮 男足", "女子 女性 女生 女篮 女足"),
-    ("出口", "进口"), ("国内 境内", "国外 境外 海外"), ("线上", "线下"), ("公办", "民办"),
-    ("最高", "最低"), ("新增", "累计"),
-))
-# The same for the act a date is asked of ("什么时候完工" is not answered by the date work started); only for
-# a time question: "建成后年交易额多少" asks for an amount, and the project need not be finished.
-_ACT_CONTRASTS = ((frozenset("完工 竣工 建成 通车 投产 投用 落成 交付".split()), frozenset("开工 动工 启动 开建 奠基 签约".split())),)
 THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
 # Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name, "哪位区领导" asks for one).
 _NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里哪谁什")
@@ -604,7 +594,7 @@ def _contrasted(asked: AskedFor, focus: str) -> tuple[str, str]:
     clause stating the answer names only the other ("农村居民", "启动"): it is about another population or
     another act, however many of the other words match; ("", "") otherwise."""
     question = normalize(asked.analysis.question)
-    for side, other in _CONTRASTS + (_ACT_CONTRASTS if asked.answer_type == "time" else ()):
+    for side, other in CONTRASTS + (ACT_CONTRASTS if asked.answer_type == "time" else ()):
         for a, b in ((side, other), (other, side)):
             # the first written of each side, so the refusal names the same words on every run (sets have no order)
             asked_word = min((w for w in a if w in question), key=question.find, default="")
@@ -616,7 +606,7 @@ def _contrasted(asked: AskedFor, focus: str) -> tuple[str, str]:
 
 
 def _names_a_side(text: str) -> bool:
-    return any(w in text for pair in _CONTRASTS + _ACT_CONTRASTS for side in pair for w in side)
+    return any(w in text for pair in CONTRASTS + ACT_CONTRASTS for side in pair for w in side)
 
 
 def _other_period(asked: AskedFor, claim: str, window: str) -> str:

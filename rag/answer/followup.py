@@ -37,6 +37,11 @@ _PLACE_SUFFIX = tuple("省市县区镇乡村")
 _SHORT_ZH = 8  # a follow-up with no topic of its own is short
 
 
+# The words that say what a question asks (a number, a person, a time…).
+_ASKING_CUE = re.compile(r"多少|几|谁|哪|什么|何时|怎么|如何|\b(?:how many|how much|who|when|where|which|what)\b",
+                         re.IGNORECASE)
+
+
 def looks_like_followup(question: str) -> bool:
     """Does ``question`` lean on the conversation (pronoun, "那X呢", or no topic of its own)?"""
     q = question.strip()
@@ -172,6 +177,11 @@ def _keeps_question(question: str, rewritten: str) -> bool:
     """Does the model's rewrite still ask the follow-up? Small models sometimes return the previous
     question instead ("他们为此流转了多少亩闲置土地？" → "东田村种植的烧仙草有什么功效？"): then at least
     half of the follow-up's own words are missing, and the heuristic rewrite is used."""
+    # What is asked must survive: "这支队伍有多少人？" rewritten as the previous "…依托哪所高校…" keeps 队伍
+    # but no longer asks 多少.
+    asked = re.sub(r"\b(?:what|how) about\b", "", question, flags=re.IGNORECASE)  # "What about X?" asks what was asked
+    if any(cue.lower() not in rewritten.lower() for cue in _ASKING_CUE.findall(asked)):
+        return False
     words = {w for w in tokenize(question) if len(w) >= 2 and not _PRONOUN_ZH.fullmatch(w)}
     if not words:
         return True

@@ -17,7 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.answer.contrasts import contrast_side
 from rag.text.language import detect_language, has_cjk
+from rag.text.synonyms import synonyms
 from rag.text.tokenize import normalize, tokenize
 from rag.text.words import NUMBER, term_weight
 
@@ -123,6 +125,17 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
         if language != "zh" and not has_cjk(term) and len(term) < 3 and not term.isdigit():
             continue
         terms[term] = term_weight(term) if (language == "zh" or has_cjk(term) or term.isdigit()) else 1.0
+        if len(term) >= 2 and has_cjk(term):
+            # "化解" is met by a passage's "解决"; a side of a contrast only by its synonyms on the same side
+            # ("农村" by "乡村", "城镇" not by "乡镇").
+            side = contrast_side(term)
+            if found := tuple(w for w in synonyms(term) if side is None or w in side):
+                alternatives[term] = found
+    # "今年以来" asks nothing that "今年" does not: a term that is another term and a filler word ("以来")
+    # would only make a document's "今年来" look uncovered.
+    for term in [t for t in terms if any(t.endswith(f) and t[: -len(f)] in terms for f in FILLER_WORDS)]:
+        del terms[term]
+        alternatives.pop(term, None)
     names, roles = [], []
     for group in term_groups:
         if all(w in QUESTION_WORDS for w in tokenize(group.source)):
