@@ -209,10 +209,11 @@ def test_the_question_is_embedded_once_for_retrieval_and_meaning(ui_index_dir, f
 
 
 def test_a_cilin_synonym_of_a_question_word_is_met_by_the_document():
-    # "农村" asked, "乡村" written: one Cilin synonym set. Loose families ("解决" beside "歼灭") stay out.
+    # "农村" asked, "乡村" written: one Cilin synonym set. Sets of more than MAX_SET words stay out ("人均").
     from rag.text.synonyms import synonyms
 
     assert "乡村" in synonyms("农村") and "登台" in synonyms("上台")
+    assert "均匀" not in synonyms("人均")
     analysis = analyse_question("青山县农村去年修了多少公里路？")
     assert "乡村" in analysis.alternatives["农村"]
     from rag.answer.ranking import term_hits

@@ -118,6 +118,9 @@ class Backend:
         try:
             if self.index() is not None:
                 self.retriever(self.settings.retriever).search("预热", k=1)
+            from rag.answer.question import analyse_question
+
+            analyse_question("预热")  # loads the Cilin synonym sets every Chinese question's terms are looked up in
             gen = self.generator(self.settings.generator or "auto", self.settings.model)
             if gen is not None and hasattr(gen, "warm_up"):
                 gen.warm_up()
