@@ -434,6 +434,14 @@ def test_llamacpp_missing_file_is_a_model_error(tmp_path):
         LlamaCppGenerator(tmp_path / "absent.gguf").complete(ENGLISH)
 
 
+def test_llama_cpp_is_built_without_the_amx_kernels():
+    # make llm compiles llama.cpp for this CPU but without AMX: on Xeons that have it, the AMX matmul crashes the
+    # first decode of the Q4_K_M model (a segfault, not an error the UI could show).
+    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm)")
+    info = llama_cpp.llama_print_system_info().decode()
+    assert "AMX_INT8 = 1" not in info, f"rebuild llama-cpp-python with `make llm` (this build: {info})"
+
+
 # --- the real offline model (slow) ----------------------------------------------------------------------------
 
 
