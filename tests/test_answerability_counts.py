@@ -85,6 +85,19 @@ def test_a_relabelled_figure_is_read_with_the_passages_unit():
     assert judge(asked, "肇庆已建成工作站30个", honest, 0, len(honest.text)).ok
 
 
+@pytest.mark.parametrize("question, claim, ok", [
+    ("村里的柑橘果园占地有多少亩？", "这片百亩蔬菜田带动了全村增收", False),  # an area of another field
+    ("村里的柑橘果园占地有多少亩？", "对约100亩撂荒地进行整治", False),
+    ("村里的柑橘果园占地有多少亩？", "全村柑橘果园占地300亩", True),  # the number measures the asked orchard
+    ("村里的柑橘果园占地有多少亩？", "柑橘种植面积达300亩", True),  # no noun after the unit: not ruled out
+    ("合作社流转了多少亩闲置土地？", "流转闲置土地260亩", True),
+    ("合作社流转了多少亩闲置土地？", "新建500亩茶园", False),
+])
+def test_an_area_must_measure_the_asked_thing(question, claim, ok):
+    analysis = analyse_question(question)
+    assert bool(fits_count(question, analysis.unit, claim)) is ok
+
+
 def test_an_area_does_not_answer_how_many_people():
     analysis = analyse_question("乳源鹰峰社区平时住着多少居民？")
     assert not has_answer_type(analysis, "如鹰峰社区党委,管辖面积仅有2平方公里,")

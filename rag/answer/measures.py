@@ -40,6 +40,11 @@ _PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|�
 _QUOTED = re.compile(r"[“\"‘'「『][^”\"’'」』]{1,20}[”\"’'」』]")
 # A count of a quoted name ("多少名“丹霞英才”"): the name says which of the unit's kind is counted.
 _QUOTED_COUNTED = re.compile(r"(?:多少|几)\s*[个位名家人支所项条批]?\s*[“\"‘'「『]([^”\"’'」』]{1,20})[”\"’'」』]")
+# Kinds that measure a thing (its area, length, weight) rather than count it.
+_MEASURES = ("area", "length", "weight")
+# Words a measure question uses for the measurement itself, between the measured thing and "多少".
+_MEASURING = frozenset("面积 总面积 占地 占地面积 规模 长度 全长 总长 长 重量 产量 总产量 距离 有 达 达到 约 共 共计 一共 总共 大约 为 是 种植 流转".split())
+_UNIT_AFTER = re.compile(r"\s*(?:万|千)?\s*(?:" + "|".join(map(re.escape, _UNITS)) + ")")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?、]")
 _REACH = 10  # characters after a count's unit (before its number) where the counted thing is named
 # An asked noun at least this rare (jieba IDF: "工作站", not "部分") names one kind of thing.
@@ -87,6 +92,14 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
         # "多少名“丹霞英才”" is not answered by "柔性引进100余名专业人才": the number's clause must name it
         # ("引进“丹霞英才”173人", "选派13名党政储备类“丹霞英才”").
         return any(quoted.group(1) in _clause(m, claim, window) for _u, m in stated)
+    if kind in _MEASURES:
+        # "皇帝柑果园占地多少亩" is not answered by "约100亩撂荒地" or "百亩蔬菜田": a number whose unit is
+        # followed by the thing it measures must measure the asked thing (its head character, or a synonym).
+        measured = _measured_noun(question)
+        after = [_noun_after(m)[0] for _u, m in stated]
+        if measured and all(len(c) >= 2 and c not in question and not _same_kind(measured, c) for c in after):
+            return False
+        return True
     noun = _counted_noun(question)
     if len(noun) < 2 or kind != "things":
         return True
@@ -124,21 +137,56 @@ def _named_count(m: re.Match) -> tuple[str, str]:
     """The noun a number counts when its clause names one, and the words before that noun: the noun
     phrase after its unit ("100多个农业龙头企业" → 企业, 农业龙头), else the noun just before the number
     ("共同体项目105个" → 项目, 共同体); ("", "") when neither."""
-    before, after = _around(m)
-    phrase: list[str] = []
-    for w in posseg().cut(after):
-        # a noun phrase: nouns and their modifiers, and a one-character head jieba leaves apart ("博士/站")
-        if w.word in "的和与及等" or not (w.flag.startswith(("n", "a", "b")) or (len(w.word) == 1 and phrase)):
-            break
-        phrase.append(w.word)
-    if phrase:
-        if len(phrase[-1]) >= 2:
-            return phrase[-1], "".join(phrase[:-1])
-        return "".join(phrase[-2:]), "".join(phrase[:-2])
+    after = _noun_after(m)
+    if after[0]:
+        return after
+    before, _after = _around(m)
     words = list(posseg().cut(before))
     if words and words[-1].flag.startswith("n") and len(words[-1].word) >= 2:
         return words[-1].word, before[: len(before) - len(words[-1].word)]
     return "", ""
+
+
+def _noun_after(m: re.Match) -> tuple[str, str]:
+    """The noun phrase right after a number's unit, as (head noun, the words before it): "100多个农业龙头企业"
+    → (企业, 农业龙头), "百亩蔬菜田" → (蔬菜田, ""); ("", "") when the unit is not followed by a noun."""
+    _before, after = _around(m)
+    phrase: list[str] = []
+    for w in posseg().cut(after):
+        # a noun phrase: nouns and their modifiers, and a one-character head jieba leaves apart ("博士/站")
+        if w.word in "的和与及等" or not (w.flag.startswith(("n", "a", "b", "z")) or (len(w.word) == 1 and phrase)):
+            break
+        phrase.append(w.word)
+    if not phrase:
+        return "", ""
+    if len(phrase[-1]) >= 2:
+        return phrase[-1], "".join(phrase[:-1])
+    return "".join(phrase[-2:]), "".join(phrase[:-2])
+
+
+@functools.lru_cache(maxsize=1024)
+def _measured_noun(question: str) -> str:
+    """The thing a measure question measures: the noun after its unit ("多少亩闲置土地" → 土地), else the
+    last noun before "多少", past the words that name the measurement ("皇帝柑果园占地有多少亩" → 果园)."""
+    m = re.search(r"多少|几", question)
+    if m is None:
+        return ""
+    unit = _UNIT_AFTER.match(question, m.end())
+    nouns = []
+    for w in posseg().cut(question[unit.end() if unit else m.end() :]):
+        if w.word == "的" and not nouns:
+            continue
+        if not w.flag.startswith(("n", "a", "z", "v")) or (nouns and not w.flag.startswith("n")):
+            break
+        if w.flag.startswith("n"):
+            nouns.append(w.word)
+    if nouns:
+        return nouns[-1] if len(nouns[-1]) >= 2 else "".join(nouns[-2:])
+    for w in reversed(list(posseg().cut(question[: m.start()]))):
+        if w.word in _MEASURING or (len(w.word) == 1 and not w.flag.startswith("n")):
+            continue
+        return w.word if w.flag.startswith("n") and len(w.word) >= 2 and w.word not in _MEASURING else ""
+    return ""
 
 
 def _same_modifier(question: str, noun: str, stated: str) -> bool:
