@@ -209,6 +209,16 @@ def test_a_named_project_is_a_subject_too():
     assert judge(asked, "华润希望乡村项目总投资约2900万元", passage, 0, len(passage.text)).ok
 
 
+def test_a_park_named_with_a_one_character_head_is_a_subject():
+    # jieba cuts "凤武产业合作园" as 凤武/产业/合作/园: the lone 园 still ends a name, so a year of another
+    # town's co-operatives does not answer when the park is finished.
+    asked = asked_for(analyse_question("两地在东莞建的凤武产业合作园预计什么时候完工？"))
+    assert "凤武产业合作园" in [s.text for s in asked.subjects]
+    passage = passage_from("大栗港镇现有笋竹加工专业合作社3家,2023年产鲜笋200余万斤。", source="bamboo.txt")
+    j = judge(asked, "笋竹加工专业合作社3家,2023年产鲜笋200余万斤", passage, 0, len(passage.text))
+    assert not j.ok and not j.subject_ok
+
+
 def test_another_kind_of_incident_is_another_subject():
     # The 8 deaths are the traffic accident's; nothing is said of a stampede.
     passage = passage_from("山城县发生一起交通事故，一辆客车坠入河谷，已造成8人死亡。", source="news.txt")

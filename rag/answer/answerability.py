@@ -78,7 +78,7 @@ INCIDENT_HEADS = frozenset("事故 事件 火灾 爆炸 地震 袭击 枪击 案
 # asks about the whole period, so a clause whose figure is for one of them answers something else.
 _SUB_PERIOD = re.compile(r"(?:五一|春节|国庆|暑期|暑假|贺岁|元旦|清明|端午|中秋|寒假|七夕|情人节)档"
                          r"|第?[一二三四1-4]季度|前三季度|[上下]半年")
-THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
+THING_HEADS = frozenset("项目 工程 大桥 广场 基地 公园 园区 园 示范带 示范区 产业园 专项 计划 行动 活动 工程项目".split())
 # Characters that cannot begin a place name ("在乳源县" is 乳源县, "全县" is no name, "哪位区领导" asks for one).
 _NOT_NAME_START = set("在的和与及、是为到从对向把被由将全本该各每其我你他她它此两三四五六七八九十几多个这那省市县区镇乡村里哪谁什")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
