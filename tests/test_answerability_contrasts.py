@@ -28,6 +28,13 @@ def test_a_colloquial_side_is_the_same_side():
     assert not j.ok and j.other_subject == "农村" and "城里" in j.missing_subjects
 
 
+def test_a_recognition_at_another_level_is_another_fact():
+    text = "全县5个市级工程研发中心通过认定,11家企业申报高新技术企业。"
+    j = _judge("全县有几个省级工程技术研究中心通过认定？", "全县5个市级工程研发中心通过认定", text)
+    assert not j.ok and j.other_subject == "市级" and "省级" in j.missing_subjects
+    assert _judge("全县有几个市级工程研发中心通过认定？", "全县5个市级工程研发中心通过认定", text).ok
+
+
 def test_the_start_date_does_not_answer_when_it_will_be_finished():
     j = _judge("毛羊坪渡改桥预计什么时候完工通车？", "毛羊坪渡改桥预计2024年5月完工通车", BRIDGE)
     assert not j.ok and j.other_subject == "启动"

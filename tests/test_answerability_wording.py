@@ -171,6 +171,10 @@ def test_vague_spans_and_people_in_the_question_are_read_as_such():
     analysis = analyse_question("浈江区这几年帮辖区里多少家公司去申报高新技术企业？")
     assert analysis.unit == "家" and analysis.answer_type == "number"
     assert analyse_question("浈江区管组织工作的那位区委常委叫什么名字？").answer_type == "person"
+    # "那位" points at a person the question then asks something else of; "哪个领导" asks for one
+    assert analyse_question("县里请来的那位中医今年拿到了什么称号？").answer_type == "entity"
+    assert analyse_question("人才工作领导小组由哪个领导挂帅？").answer_type == "person"
+    assert analyse_question("哪个领导小组负责人才工作？").answer_type == "entity"
     assert "时候" not in analyse_question("项目计划什么时候建成？").terms
 
 

@@ -187,7 +187,10 @@ def _answer_type(question: str, language: str) -> tuple[str, int]:
     q = normalize(question)
     if language == "zh":
         number_cues = re.findall(r"多少|(?<!哪)" + _ASKING_JI + r"|多大|多高|多长|多远|多久|多重|多广|比例|百分之|人数|数量|总数|数目|次数", q)
-        person = bool(re.search(r"谁|[哪那这]位|什么人", q)) or bool(
+        # "那位中医…什么称号" points at a person and asks for something else; "那位常委叫什么名字" asks for him
+        person = bool(re.search(r"谁|哪一?位|什么人|哪个(?:领导|干部|官员|负责人)(?!小组|班子|机构)", q)) or bool(
+            re.search(r"[那这]位", q) and (re.search(r"叫什么|名字|姓名", q) or not re.search(r"什么|哪|多少|几|何|怎", q))
+        ) or bool(
             re.search(r"([\u4e00-\u9fff]{1,6})(?:的)?(?:叫什么名字|的名字|名字是|姓名|叫什么)", q)
             and _role_before_name(q)
         )

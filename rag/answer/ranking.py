@@ -39,7 +39,7 @@ _DATE = re.compile(
 _SINCE_RELATIVE = re.compile(r"(?:今年|去年|前年|明年)\s*(?:以来|来)")
 # "由谁牵头" / "谁任组长": who holds a post, which a document may answer with the office that holds it
 # ("以区委书记任组长", "由县委书记担任组长") rather than a person's name.
-_ASKS_POST_HOLDER = re.compile(r"由(?:谁|哪位|哪一位)|谁来|谁(?:任|当|担任|出任|兼任|牵头|挂帅|负责|领衔|主持)")
+_ASKS_POST_HOLDER = re.compile(r"由(?:谁|哪位|哪一位|哪个领导)|谁来|谁(?:任|当|担任|出任|兼任|牵头|挂帅|负责|领衔|主持)")
 _OFFICE_HOLDS_POST = re.compile(r"[以由][\u4e00-\u9fff]{0,6}?(?:书记|县长|市长|区长|镇长|乡长|村长|省长|主任|部长|局长|"
                                 r"厅长|主席|校长|院长|董事长|总经理|负责人)(?:任|担任|兼任|出任|牵头|挂帅|领衔)")
 _ASKS_DAY = re.compile(r"哪一?天|哪日|几号|几月几[日号]|什么日子")
