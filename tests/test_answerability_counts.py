@@ -11,9 +11,9 @@ its words match: "几个工作站" is not answered by "220人的队伍" or "100�
 import pytest
 
 from rag.answer.answerability import asked_for, judge
-from rag.answer.measures import asked_kind, fits_count
+from rag.answer.measures import asked_kind, fits_count, names_the_counted
 from rag.answer.question import analyse_question
-from rag.answer.ranking import has_answer_type, term_hits
+from rag.answer.ranking import has_answer_type, rank_candidates, term_hits
 from tests.fixtures_answering import passage_from
 
 STATIONS = "肇庆全力打造农村科技特派员工作站，依托高校建设一支220人的特派员队伍，对接100多个农业企业。"
@@ -96,6 +96,18 @@ def test_a_relabelled_figure_is_read_with_the_passages_unit():
 def test_an_area_must_measure_the_asked_thing(question, claim, ok):
     analysis = analyse_question(question)
     assert bool(fits_count(question, analysis.unit, claim)) is ok
+
+
+def test_a_count_naming_the_asked_thing_ranks_above_another_count_of_people():
+    # Both count people (人, 名); only one counts the 第一书记 the question asks about.
+    question = "市里挑选派到各村担任第一书记的干部有多少人？"
+    assert names_the_counted(question, "选优派强389名驻村第一书记")
+    assert not names_the_counted(question, "精选600多人组成讲师队伍")
+    # the 600 sentence's context covers more of the question (市里, 干部): without the count's noun it ranks first
+    text = ("市里教育引导党员干部深入学习。积极开展“八千书记进党校”活动，精选600多人组成讲师队伍。"
+            "实施“头雁”工程，选优派强389名驻村第一书记。")
+    best = rank_candidates(analyse_question(question), [passage_from(text, source="zq.txt")])[0]
+    assert "389名" in text[best.start : best.end]
 
 
 def test_an_area_does_not_answer_how_many_people():

@@ -117,6 +117,18 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
     return True
 
 
+def names_the_counted(question: str, window: str) -> bool:
+    """Does a number of ``window`` count a thing the question names? The noun right after its unit is a
+    word of the question ("389名驻村第一书记" for "…担任第一书记的干部有多少人"), where another count of the
+    same unit ("精选600多人组成讲师队伍") names nothing the question asks about."""
+    question = normalize(question)
+    for m in _STATED.finditer(_unquoted(window)):
+        noun, _modifier = _noun_after(m)
+        if len(noun) >= 2 and noun in question:
+            return True
+    return False
+
+
 def _answers(unit: str, kind: str, units: frozenset[str]) -> bool:
     if units:
         return unit in units

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.measures import fits_count
+from rag.answer.measures import fits_count, names_the_counted
 from rag.answer.question import QuestionAnalysis
 from rag.schema import Passage
 from rag.text.language import clause_spans, has_cjk, sentence_spans
@@ -53,6 +53,9 @@ _COUNTED_REACH = 8  # characters around a number where the counted thing may be 
 
 _TYPE_BONUS = 0.3
 _UNIT_BONUS = 0.15
+# A count whose unit is followed by a thing the question names ("389名驻村第一书记") over one of the same unit
+# that counts something else.
+_COUNTED_BONUS = 0.1
 _MAX_CLAUSES = 3
 
 # A table row as rag.text.tables writes it: "地区：乳源县，2021年：16842元，2022年：18562元。"
@@ -215,6 +218,8 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
                         + 0.4 * coverage(analysis, window_hits)
                         + (_TYPE_BONUS if typed else 0.0)
                         + (_UNIT_BONUS if typed and has_unit(analysis, window) else 0.0)
+                        + (_COUNTED_BONUS if typed and analysis.answer_type == "number"
+                           and names_the_counted(analysis.question, window) else 0.0)
                         - 0.0015 * (w1 - w0)
                         + prior
                     )
