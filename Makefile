@@ -11,6 +11,7 @@ LLAMA_CPP := llama-cpp-python[server]==0.3.36
 # repacked Q4_K kernels stay.
 NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=ON -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
+LLAMA_PIP = CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --disable-pip-version-check
 
 .PHONY: demo test test-fast setup llm browser index-demo serve bench clean
 
@@ -43,11 +44,11 @@ $(VENV)/.embedder: $(VENV)/.installed
 llm: $(VENV)/.llm
 $(VENV)/.llm: $(VENV)/.installed
 	$(BIN)/python -c "import llama_cpp.server.app" 2>/dev/null || \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --disable-pip-version-check '$(LLAMA_CPP)'
+	  $(LLAMA_PIP) '$(LLAMA_CPP)'
 	@# a wheel cached by an earlier build with AMX is thrown away and rebuilt (pip's cache ignores CMAKE_ARGS)
 	$(BIN)/python -c "import llama_cpp, sys; sys.exit(b'AMX_INT8 = 1' in llama_cpp.llama_print_system_info())" || { \
 	  $(BIN)/pip cache remove 'llama_cpp_python*'; \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --disable-pip-version-check --force-reinstall --no-deps '$(LLAMA_CPP)'; }
+	  $(LLAMA_PIP) --force-reinstall --no-deps '$(LLAMA_CPP)'; }
 	$(BIN)/python -m rag.generation.offline_models install default
 	$(BIN)/python -m rag.generation.offline_models install smollm2-135m
 	touch $@
