@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.answer.contrasts import ACT_CONTRASTS, CONTRASTS
-from rag.answer.measures import fits_count
+from rag.answer.measures import asks_difference, asks_rate, fits_count, states_difference, states_rate
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
 from rag.answer.ranking import has_answer_type, is_table_row, names_post_holder, table_caption, term_hits
 from rag.schema import Passage
@@ -287,7 +287,8 @@ def places_written_in(question: str, terms, texts) -> list[str]:
     # ("乳源翻新…", "乳源的…"); not by a one-character head ("固始站", "乳源港") or a noun ("乳源人才").
     alone = {w for i, (w, _f) in enumerate(tokens)
              if i + 1 == len(tokens) or tokens[i + 1][1] == "x" or tokens[i + 1][0] in _PARTICLES
-             or (len(tokens[i + 1][0]) >= 2 and not tokens[i + 1][1].startswith("n"))}
+             or (len(tokens[i + 1][0]) >= 2 and not tokens[i + 1][1].startswith("n"))
+             or _LEVEL_WORD.fullmatch(tokens[i + 1][0])}  # "乳源县委…": the county's own committee
     out = []
     for word in (w for w in words if w in alone):
         for text in texts:
@@ -555,6 +556,10 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
     if contrast and not other:
         other = stated
         missing.append(contrast)
+    for asked_part, stated_part in (_other_month(asked, focus), _other_scope(asked, focus)):
+        if asked_part and not other:
+            other = stated_part
+            missing.append(asked_part)
     period = _other_period(asked, claim_n, window)
     if period and not other:
         other = period
@@ -622,6 +627,38 @@ def _other_period(asked: AskedFor, claim: str, window: str) -> str:
     return ""
 
 
+_MONTH = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月(?!份?[\d一二三四五六七八九十]+[日号])")
+
+
+def _other_month(asked: AskedFor, focus: str) -> tuple[str, str]:
+    """The month the clause holding a figure is dated, when the question dates its figure with another
+    ("截至今年6月…多少件" and "截至今年9月,…收集到…798件"): a figure at another point of the year. Only for
+    a figure asked: an event's month in a question is often loosely given, and a time question's is the answer."""
+    if asked.answer_type not in ("number", "money"):
+        return "", ""
+    asked_months = [int(m) for m in _MONTH.findall(normalize(asked.analysis.question))]
+    stated = [int(m) for m in _MONTH.findall(focus)]
+    if not asked_months or not stated or set(asked_months) & set(stated):
+        return "", ""
+    return f"{asked_months[0]}月", f"{stated[0]}月"
+
+
+_SCOPE = re.compile(r"全(?:国|省|市|县|区|镇|乡|村)(?![\u4e00-\u9fff]{0,2}(?:优秀|先进|十佳|百强|好|最美|模范|劳模|文明|标兵|之最))")
+
+
+def _other_scope(asked: AskedFor, focus: str) -> tuple[str, str]:
+    """The whole area a figure's clause counts over, when the question asks over another ("韶关全市…多少个行政村"
+    and "全县103个行政村"): the county's figure, not the city's. Only for a figure asked, and only the clause
+    holding it: "全省优秀医生" names a title, not an area counted over."""
+    if asked.answer_type not in ("number", "money"):
+        return "", ""
+    asked_scopes = _SCOPE.findall(normalize(asked.analysis.question))
+    stated = _SCOPE.findall(focus)
+    if not asked_scopes or not stated or set(asked_scopes) & set(stated):
+        return "", ""
+    return asked_scopes[0], stated[0]
+
+
 def _dangling(head: str, claim: str) -> bool:
     """"可惜处理器是 摘要：…": the asked noun's predicate has no object — a line broken off, not a statement."""
     return bool(head) and re.search(re.escape(head) + r"(?:是|为)(?:\s|[，,。；;：:！!？?]|$)", claim) is not None
@@ -677,6 +714,11 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     if kind in ("number", "money") and not _CHANGE.search(question):
         # "比上一年增长了115万人" states a change, not the number asked for.
         claim = _CHANGE_NUMBER.sub(" ", claim)
+    if kind in ("number", "money") and asks_difference(question) and not states_difference(
+            claim, "元" if kind == "money" else analysis.unit):
+        return False  # "比韶关高多少元" is not answered by one side's figure ("人均可支配收入22689元")
+    if kind == "number" and asks_rate(question) and not analysis.unit:
+        return states_rate(claim)  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
     if kind == "number":
         counted = fits_count(question, analysis.unit, claim, window)
         if counted is not None:

@@ -16,7 +16,7 @@ CONTRASTS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
     ("最高", "最低"), ("新增", "累计"),
 )) + tuple((frozenset({a}), frozenset({b})) for a, b in itertools.combinations(
     # A recognition at one level is not one at another: "省级工程技术研究中心" is not answered by "5个市级工程研发中心".
-    ("国家级", "省级", "市级", "县级"), 2))
+    ("国家级", "省级", "市级", "县级", "区级", "镇级", "乡级", "村级"), 2))
 # The same for the act a date is asked of ("什么时候完工" is not answered by the date work started); only for
 # a time question: "建成后年交易额多少" asks for an amount, and the project need not be finished.
 ACT_CONTRASTS = ((frozenset("完工 竣工 建成 通车 投产 投用 落成 交付".split()), frozenset("开工 动工 启动 开建 奠基 签约".split())),)

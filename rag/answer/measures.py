@@ -31,12 +31,15 @@ _KINDS = {
     "duration": "年 个月 月 天 日 小时 分钟 秒 周",
 }
 KIND_OF_UNIT = {unit: kind for kind, units in _KINDS.items() for unit in units.split()}
+# Measure words a count question may put between 多少 and the counted noun ("多少家企业", "几支队伍").
+_COUNT_WORDS = "|".join(_KINDS["people"].split()[1:] + _KINDS["things"].split() + ["户"])
 _UNITS = sorted(KIND_OF_UNIT, key=len, reverse=True)
 # A number as written ("220", "2.7", "三十"), then "余/多" and a magnitude ("2.7万人", "3200余名").
 _NUMBER = r"(?<![\d.])(\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千]+)"
 _STATED = re.compile(_NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\s*(?:[余多])?\s*(" + "|".join(map(re.escape, _UNITS)) + ")")
 # Nouns that count people ("多少居民", "几个党员"): a count of them comes in 人/名/位.
 _PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|口|师|客|士|工)|干部|代表|专家|病人|患者|观众|乘客|学生)$")
+QUOTED_NAME = "“”"  # what a number counts when a quoted name stands right before it
 _QUOTED = re.compile(r"[“\"‘'「『][^”\"’'」』]{1,20}[”\"’'」』]")
 # A count of a quoted name ("多少名“丹霞英才”"): the name says which of the unit's kind is counted.
 _QUOTED_COUNTED = re.compile(r"(?:多少|几)\s*[个位名家人支所项条批]?\s*[“\"‘'「『]([^”\"’'」』]{1,20})[”\"’'」』]")
@@ -51,6 +54,43 @@ _REACH = 10  # characters after a count's unit (before its number) where the cou
 _SPECIFIC_NOUN_IDF = 8.0
 # Units a question's measure word stands for besides itself ("多少个" ~ "4家", "多少位" ~ "10名").
 _SAME = ({"名", "位", "人"}, {"家", "个"}, {"支", "个"}, {"所", "个"}, {"座", "个"}, {"项", "个"}, {"条", "个"}, {"棵", "株"})
+
+
+# A share asked for ("覆盖率是多少", "占比多大", "几成"): its answer is a percentage, a fraction or a multiple, not a
+# count ("1449个") or an area ("4.5万亩"). Not 效率/频率/功率/速率/汇率/分辨率, which come in their own units.
+_ASKS_RATE = re.compile(r"(?:比例|比重|占比|百分比|(?<![效频功速汇辨])率)\s*(?:是|为|有|达|达到|能达到|大概|大约|约|大致)?\s*"
+                        r"(?:多少|几|多大|多高)|百分之几|几成")
+_STATES_RATE = re.compile(r"\d\s*(?:%|％|‰|个百分点|成(?![员立功为果本绩就熟交长年])|倍)|百分之|千分之|[一二三四五六七八九十\d]+分之|"
+                          r"[一二三四五六七八九十半]成(?![员立功为果本绩就熟交长年])|[一二三四五六七八九十两]倍|全覆盖|全部|所有")
+# A difference asked for ("比韶关高多少元", "高出多少", "相差多少", "哪个多、多多少"): a value alone does not answer it;
+# the text must state the comparison.
+_ASKS_DIFFERENCE = re.compile(r"比[^，,。？?]{1,20}?(?:高|多|少|低|大|小|快|慢|长|短|贵|便宜)[了出]?(?:多少|几)|"
+                              r"(?:高出|多出|少了|低了|超出|相差|差了|差距)(?:了|有)?(?:多少|几|多大)|(?:哪个|谁)(?:更)?多.{0,3}多多少")
+_STATES_DIFFERENCE = re.compile(r"(?:比|高出|多出|超出|超过|高于|低于|少于|多于|相差|差距|差额|增长|增加|减少|下降|提高|提升|降低|"
+                                r"上涨|下跌)[^，,。；;！？!?]{0,15}?" + _NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\s*(?:[余多])?\s*"
+                                r"([^\d\s，,。；;！？!?]{0,2})")
+
+
+def asks_rate(question: str) -> bool:
+    return _ASKS_RATE.search(question) is not None
+
+
+def states_rate(text: str) -> bool:
+    return _STATES_RATE.search(text) is not None
+
+
+def asks_difference(question: str) -> bool:
+    return _ASKS_DIFFERENCE.search(question) is not None
+
+
+def states_difference(text: str, unit: str = "") -> bool:
+    """Does ``text`` state a difference ("比韶关高出3000元", "多出12人"), in ``unit``'s kind when one is asked?"""
+    for m in _STATES_DIFFERENCE.finditer(text):
+        stated = m.group(2)
+        if not unit or any(stated.startswith(u) and _answers(u, KIND_OF_UNIT.get(unit, ""), frozenset())
+                           for u in _UNITS):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=1024)
@@ -100,6 +140,14 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
         if measured and all(len(c) >= 2 and c not in question and not _same_kind(measured, c) for c in after):
             return False
         return True
+    if kind == "things":
+        loose = _counted_noun(question, past_measure=True)
+        others = [_named_count(m)[0] for _u, m in stated]
+        if len(loose) >= 2 and loose not in (window or claim) and all(
+                c and not set(c) & set(question) and not same_meaning(loose, c) for c in others):
+            # every number counts another thing, one with no character of the question: "4家博士站" for
+            # 多少家企业 (not "两个部份" for 几个部分)
+            return False
     noun = _counted_noun(question)
     if len(noun) < 2 or kind != "things":
         return True
@@ -147,12 +195,14 @@ def _stated(claim: str, window: str):
 
 def _named_count(m: re.Match) -> tuple[str, str]:
     """The noun a number counts when its clause names one, and the words before that noun: the noun
-    phrase after its unit ("100多个农业龙头企业" → 企业, 农业龙头), else the noun just before the number
-    ("共同体项目105个" → 项目, 共同体); ("", "") when neither."""
+    phrase after its unit ("100多个农业龙头企业" → 企业, 农业龙头), else a quoted name or the noun just before
+    the number ("“四小园”5万余个" → 四小园, "共同体项目105个" → 项目, 共同体); ("", "") when neither."""
     after = _noun_after(m)
     if after[0]:
         return after
     before, _after = _around(m)
+    if re.search(r" {4,}$", before):  # a quoted name, blanked by _unquoted: "“四小园”5万余个" counts 四小园
+        return QUOTED_NAME, before.rstrip()
     words = list(posseg().cut(before))
     if words and words[-1].flag.startswith("n") and len(words[-1].word) >= 2:
         return words[-1].word, before[: len(before) - len(words[-1].word)]
@@ -253,15 +303,25 @@ def _around(m: re.Match) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _counted_noun(question: str) -> str:
+def _counted_noun(question: str, past_measure: bool = False) -> str:
     """The noun a count question counts ("多少居民" → 居民, "几个党员" → 党员); cached, as every ranked
-    window of a question asks it."""
-    m = re.search(r"(?:多少|几(?![十百千万]))(?:个|位|名)?([\u4e00-\u9fff]{1,12})", question)
-    if m is None:
-        return ""
+    window of a question asks it. ``past_measure``: past any measure word too ("多少家企业" → 企业), unless
+    that leaves one character ("几条线" keeps 条线) — looser, since the phrase after a measure word may be
+    a longer one whose first noun is not what is counted ("多少件群众急难愁盼问题")."""
+    measures = (_COUNT_WORDS, "个|位|名") if past_measure else ("个|位|名",)
+    noun = ""
+    for measure in measures:
+        m = re.search(r"(?:多少|几(?![十百千万]))(?:" + measure + r")?([\u4e00-\u9fff]{1,12})", question)
+        noun = _last_noun(m.group(1)) if m else ""
+        if len(noun) >= 2:
+            return noun
+    return noun
+
+
+def _last_noun(phrase: str) -> str:
     nouns = []
-    for w in posseg().cut(m.group(1)):  # the noun phrase's last noun is what it counts ("村民小组" → 小组)
-        if not w.flag.startswith("n"):
+    for w in posseg().cut(phrase):  # the noun phrase's last noun is what it counts ("村民小组" → 小组)
+        if not w.flag.startswith("n") or (nouns and w.flag == "nz"):  # jieba tags some verbs nz ("企业申报")
             if nouns or not w.flag.startswith("a"):
                 break
             continue  # an adjective before the nouns: "多少年轻党员志愿者" counts 志愿者

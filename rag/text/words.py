@@ -97,11 +97,13 @@ def has_new_org(text: str, question: str) -> bool:
     organisation ending: "万科" + "集团")?"""
     words = list(posseg().cut(text))
     for i, w in enumerate(words):
-        name = w.word
+        name, start = w.word, i
         if w.word in ORG_SUFFIXES and i and words[i - 1].flag in ("nz", "nr", "ns", "nt", "n", "j", "eng"):
-            name = words[i - 1].word + w.word
+            name, start = words[i - 1].word + w.word, i - 1
         elif not (w.flag == "nt" or (w.word.endswith(ORG_SUFFIXES) and len(w.word) > 2)):
             continue
+        if start and words[start - 1].flag in ("m", "q", "mq"):
+            continue  # "17家高校院所" counts a kind of organisation, it names none
         if len(name) >= 3 and name not in question and not is_common_word(name):
             return True
     return False

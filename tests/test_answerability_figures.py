@@ -1,0 +1,91 @@
+"""A figure answers only the figure asked: a share is a percentage, a difference is stated as one, a figure
+"截至6月" is not the one "截至9月", a county's total is not the city's, a count names what it counts, and a
+count of organisations names none of them. Each was an on-topic unanswerable question answered with the
+nearby figure (bench/questions/seed_unanswerable_dev.jsonl)."""
+
+import pytest
+
+from rag.answer.answerability import asked_for, judge
+from rag.answer.measures import fits_count
+from rag.answer.question import analyse_question
+from rag.text.words import has_new_org
+from tests.fixtures_answering import passage_from
+
+INCOME = "2021年肇庆全市农林牧渔产值722亿元、同比增长9.5%;农村居民人均可支配收入22689元,同比增长10%。"
+CASES = "截至今年9月,大栗港镇1038名邻长收集到群众“急难愁盼”民生问题798件,已解决794件。"
+
+
+def _judge(question, claim, text, texts=()):
+    passage = passage_from(text, source="d.txt")
+    return judge(asked_for(analyse_question(question), texts), claim, passage, 0, len(text))
+
+
+def test_a_share_is_answered_by_a_percentage_not_by_a_count():
+    text = "在全市13757个村民小组100%实现党组织全覆盖的基础上,在村民小组和集体经济组织建立党组织1449个。"
+    j = _judge("村民小组党组织的覆盖率是多少？", "在村民小组和集体经济组织建立党组织1449个", text)
+    assert not j.ok and j.reason == "answer_type"
+    assert _judge("村民小组党组织的覆盖率是多少？", "在全市13757个村民小组100%实现党组织全覆盖", text).ok
+    area = "发展笋竹两用林4.5万亩。"
+    assert not _judge("笋竹两用林占全镇林地总面积的比例是多少？", "发展笋竹两用林4.5万亩", area).ok
+
+
+def test_a_difference_is_not_answered_by_one_side():
+    j = _judge("2021年肇庆农村居民人均可支配收入比韶关高多少元？", "农村居民人均可支配收入22689元", INCOME)
+    assert not j.ok and j.reason == "answer_type"
+    # "同比增长9.5%" states a change, but not in 元
+    assert not _judge("2021年肇庆农村居民人均可支配收入比韶关高多少元？", INCOME.rstrip("。"), INCOME).ok
+    text = "2021年肇庆农村居民人均可支配收入22689元,比韶关高出1200元。"
+    assert _judge("2021年肇庆农村居民人均可支配收入比韶关高多少元？", "比韶关高出1200元", text).ok
+
+
+def test_a_figure_at_another_month_is_another_figure():
+    j = _judge("截至今年6月,大栗港镇的邻长们收集到多少件群众急难愁盼问题？", "1038名邻长收集到群众“急难愁盼”民生问题798件", CASES)
+    assert not j.ok and j.reason == "other_subject" and j.other_subject == "9月" and "6月" in j.missing_subjects
+    assert _judge("截至今年9月,大栗港镇的邻长们收集到多少件群众急难愁盼问题？", "1038名邻长收集到群众“急难愁盼”民生问题798件", CASES).ok
+
+
+def test_an_event_month_in_the_question_does_not_rule_out_its_answer():
+    # Only a figure is dated by its month; "2009年5月…与哪家公司" may give the month loosely.
+    text = "2009年10月,CSPN与搜狐结成十一运会战略合作伙伴。"
+    assert _judge("2009年5月,CSPN与哪家公司结成十一运会战略合作伙伴？", "CSPN与搜狐结成十一运会战略合作伙伴", text).ok
+
+
+def test_a_county_total_does_not_answer_for_the_whole_city():
+    text = "乳源全县103个行政村村集体经济收入稳步提高。"
+    j = _judge("韶关全市一共有多少个行政村？", "全县103个行政村", text)
+    assert not j.ok and j.other_subject == "全县" and "全市" in j.missing_subjects
+    assert _judge("乳源全县一共有多少个行政村？", "全县103个行政村", text).ok
+
+
+def test_a_station_at_town_level_is_not_one_at_village_level():
+    text = "肇庆建设镇级乡村振兴人才驿站88个。"
+    j = _judge("肇庆建了多少个村级乡村振兴人才驿站？", "建设镇级乡村振兴人才驿站88个", text)
+    assert not j.ok and j.other_subject == "镇级" and "村级" in j.missing_subjects
+
+
+@pytest.mark.parametrize("question, claim, ok", [
+    # every number counts another thing, one sharing no character with the question
+    ("浈江区推荐了多少家企业申报国家级工程技术研究中心？", "发挥区、镇两级5个人才驿站和辖区4家博士站的辐射带动作用", False),
+    ("浈江区推荐了多少家企业申报高新技术企业？", "已推荐47家企业申报高新技术企业", True),
+    ("武藏浦和站可分为几个部分？", "武藏浦和站是一个高架车站，可分为两个部份", True),  # a variant spelling shares 部
+    # a quoted name right before the number is what it counts
+    ("韶关全市一共有多少个行政村？", "打造美丽庭院1.16万户、“四小园”5万余个", False),
+    ("韶关共打造了多少个“四小园”？", "打造美丽庭院1.16万户、“四小园”5万余个", True),
+])
+def test_a_count_names_what_it_counts(question, claim, ok):
+    analysis = analyse_question(question)
+    assert bool(fits_count(question, analysis.unit, claim)) is ok
+
+
+def test_a_count_of_organisations_names_none():
+    question = "落户乳源的县中托管项目,是哪所大学托管的？"
+    assert not has_new_org("推动17家高校院所与10个县(市、区)合作共建122个帮扶协作项目", question)
+    assert has_new_org("由华南农业大学托管", question)
+
+
+def test_a_place_before_its_committee_is_a_subject():
+    # "乳源县委" names 乳源: the office of another district does not answer it.
+    texts = ["乳源县委人才工作领导小组召开会议。"]
+    text = "浈江区成立以区委书记任组长的人才工作领导小组,定期召开区委人才工作会议。"
+    j = _judge("担任乳源县委人才工作领导小组组长的县委书记是谁？", "成立以区委书记任组长的人才工作领导小组", text, texts)
+    assert not j.ok and "乳源" in j.missing_subjects
