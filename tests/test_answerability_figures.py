@@ -89,3 +89,18 @@ def test_a_place_before_its_committee_is_a_subject():
     text = "浈江区成立以区委书记任组长的人才工作领导小组,定期召开区委人才工作会议。"
     j = _judge("担任乳源县委人才工作领导小组组长的县委书记是谁？", "成立以区委书记任组长的人才工作领导小组", text, texts)
     assert not j.ok and "乳源" in j.missing_subjects
+
+
+def test_a_share_asked_with_bizhong_is_a_number_question():
+    # "多大比重" asks for a share, not a sum, though the question names "10万元"
+    question = "照肇庆的打算,到2022年年末,一年经营收入上10万元的村集体要占全市村集体多大比重？"
+    assert analyse_question(question).answer_type == "number"
+    text = "肇庆推动到2022年底全市70%以上、到2023年底全市100%的村集体经济组织年经营性收入达到10万元以上。"
+    assert _judge(question, text.rstrip("。"), text).ok
+
+
+def test_the_kind_asked_ends_before_a_verb_and_le():
+    # "哪家单位拿了下来" asks for an organisation (单位), not for a "单位拿"
+    text = "浈江区协助韶关冶炼厂获批2022年韶关市重大科技专项“揭榜制”项目。"
+    question = "2022年韶关市重大科技专项里的“揭榜制”课题,浈江区帮哪家单位拿了下来？"
+    assert _judge(question, text.rstrip("。"), text).ok

@@ -26,6 +26,7 @@ subject of the same kind, the refusal says so and cites it as what it is.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -761,6 +762,11 @@ def _names_kind(claim: str, question: str) -> bool:
     if any(w.lower() not in question.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]+\d*|\d+[A-Za-z]+", claim)):
         return True
     kind = m.group(1)
+    if question[m.end():m.end() + 1] == "了":
+        # "哪家单位拿了下来": the kind is the noun, not the verb before "了"
+        lead = list(itertools.takewhile(lambda w: w.flag.startswith("n"), posseg().cut(kind)))
+        if lead and len(lead) < len(list(posseg().cut(kind))):
+            kind = "".join(w.word for w in lead)
     if kind.endswith(ORG_KINDS) and has_new_org(claim, question):
         return True  # "哪家公司" is answered by "万科集团"
     first = next(iter(posseg().cut(kind)), None)

@@ -62,7 +62,7 @@ _MONEY_CUES = re.compile(
     r"营收|营业收入|收入|利润|净利|产值|投资|投入|资金|票房|金额|价格|售价|票价|多少钱|经费|预算|GDP|生产总值|工资|收益"
     r"|市值|营业额|融资|销售额|津贴|补贴|补助|奖金|薪酬|费用|成本|报价|房价|罚款|赔偿"
 )
-_RATIO_CUES = re.compile(r"比例|占比|百分|增长率|增幅|增速|率")
+_RATIO_CUES = re.compile(r"比例|比重|占比|百分|增长率|增幅|增速|率|几成")
 # Measure words of a count ("多少支"); a question's unit may also be a sum or a length (元, 万, 公里).
 _COUNT_UNITS = "个家位名支条项次天亩人件所座套种批类户村镇年吨斤棵株头辆台艘架枚颗栋"
 # A measure word's character starting another word: "多少年轻党员" counts people, not years; "多少村民" villagers.
@@ -186,7 +186,7 @@ def _asked_unit(q: str, measures: str = "") -> str:
 def _answer_type(question: str, language: str) -> tuple[str, int]:
     q = normalize(question)
     if language == "zh":
-        number_cues = re.findall(r"多少|(?<!哪)" + _ASKING_JI + r"|多大|多高|多长|多远|多久|多重|多广|比例|百分之|人数|数量|总数|数目|次数", q)
+        number_cues = re.findall(r"多少|(?<!哪)" + _ASKING_JI + r"|多大|多高|多长|多远|多久|多重|多广|比例|比重|占比|百分之|几成|人数|数量|总数|数目|次数", q)
         # "那位中医…什么称号" points at a person and asks for something else; "那位常委叫什么名字" asks for him
         person = bool(re.search(r"谁|哪一?位|什么人|哪个(?:领导|干部|官员|负责人)(?!小组|班子|机构)", q)) or bool(
             re.search(r"[那这]位", q) and (re.search(r"叫什么|名字|姓名", q) or not re.search(r"什么|哪|多少|几|何|怎", q))
