@@ -3,6 +3,8 @@ nor does the date work started answer "什么时候完工" — however many othe
 faithfully a model relabels the figure. A qualifier of an amount ("建成后年交易额") is no asked act, and
 "今年以来" (since the start of the year) dates nothing."""
 
+import pytest
+
 from rag.answer.answerability import asked_for, judge
 from rag.answer.question import analyse_question
 from tests.fixtures_answering import passage_from
@@ -28,11 +30,15 @@ def test_a_colloquial_side_is_the_same_side():
     assert not j.ok and j.other_subject == "农村" and "城里" in j.missing_subjects
 
 
-def test_a_recognition_at_another_level_is_another_fact():
-    text = "全县5个市级工程研发中心通过认定,11家企业申报高新技术企业。"
-    j = _judge("全县有几个省级工程技术研究中心通过认定？", "全县5个市级工程研发中心通过认定", text)
-    assert not j.ok and j.other_subject == "市级" and "省级" in j.missing_subjects
-    assert _judge("全县有几个市级工程研发中心通过认定？", "全县5个市级工程研发中心通过认定", text).ok
+@pytest.mark.parametrize("question, other_question, claim, asked, stated", [
+    ("全县有几个省级工程技术研究中心通过认定？", "全县有几个市级工程研发中心通过认定？", "全县5个市级工程研发中心通过认定", "省级", "市级"),
+    ("肇庆建了多少个村级乡村振兴人才驿站？", "肇庆建了多少个镇级乡村振兴人才驿站？", "肇庆建设镇级乡村振兴人才驿站88个", "村级", "镇级"),
+])
+def test_a_recognition_at_another_level_is_another_fact(question, other_question, claim, asked, stated):
+    text = claim + ",11家企业申报高新技术企业。"
+    j = _judge(question, claim, text)
+    assert not j.ok and j.other_subject == stated and asked in j.missing_subjects
+    assert _judge(other_question, claim, text).ok
 
 
 def test_the_start_date_does_not_answer_when_it_will_be_finished():

@@ -49,6 +49,15 @@ def test_the_kind_of_count_asked(question, unit, kind):
     ("先锋队里共有多少年轻党员志愿者？", "有中青年党员志愿者791名", True),
     ("全市一共栽了多少棵树？", "全市乡村绿化植树135万株", True),  # 株 for 棵
     ("全市一共栽了多少棵树？", "5.5万名农村党员带头参加乡村绿化美化", False),
+    # every number counts another thing, one sharing no character with the question
+    ("浈江区推荐了多少家企业申报国家级工程技术研究中心？", "发挥区、镇两级5个人才驿站和辖区4家博士站的辐射带动作用", False),
+    ("浈江区推荐了多少家企业申报高新技术企业？", "已推荐47家企业申报高新技术企业", True),
+    ("武藏浦和站可分为几个部分？", "武藏浦和站是一个高架车站，可分为两个部份", True),  # a variant spelling shares 部
+    # a quoted name right before the number is what it counts
+    ("韶关全市一共有多少个行政村？", "打造美丽庭院1.16万户、“四小园”5万余个", False),
+    ("韶关共打造了多少个“四小园”？", "打造美丽庭院1.16万户、“四小园”5万余个", True),
+    # every number counts another thing, one sharing no character with the question
+    # a quoted name right before the number is what it counts
 ])
 def test_a_count_must_count_what_was_asked(question, claim, ok):
     analysis = analyse_question(question)

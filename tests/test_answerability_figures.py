@@ -3,10 +3,7 @@
 count of organisations names none of them. Each was an on-topic unanswerable question answered with the
 nearby figure (bench/questions/seed_unanswerable_dev.jsonl)."""
 
-import pytest
-
 from rag.answer.answerability import asked_for, judge
-from rag.answer.measures import fits_count
 from rag.answer.question import analyse_question
 from rag.text.words import has_new_org
 from tests.fixtures_answering import passage_from
@@ -55,26 +52,6 @@ def test_a_county_total_does_not_answer_for_the_whole_city():
     j = _judge("韶关全市一共有多少个行政村？", "全县103个行政村", text)
     assert not j.ok and j.other_subject == "全县" and "全市" in j.missing_subjects
     assert _judge("乳源全县一共有多少个行政村？", "全县103个行政村", text).ok
-
-
-def test_a_station_at_town_level_is_not_one_at_village_level():
-    text = "肇庆建设镇级乡村振兴人才驿站88个。"
-    j = _judge("肇庆建了多少个村级乡村振兴人才驿站？", "建设镇级乡村振兴人才驿站88个", text)
-    assert not j.ok and j.other_subject == "镇级" and "村级" in j.missing_subjects
-
-
-@pytest.mark.parametrize("question, claim, ok", [
-    # every number counts another thing, one sharing no character with the question
-    ("浈江区推荐了多少家企业申报国家级工程技术研究中心？", "发挥区、镇两级5个人才驿站和辖区4家博士站的辐射带动作用", False),
-    ("浈江区推荐了多少家企业申报高新技术企业？", "已推荐47家企业申报高新技术企业", True),
-    ("武藏浦和站可分为几个部分？", "武藏浦和站是一个高架车站，可分为两个部份", True),  # a variant spelling shares 部
-    # a quoted name right before the number is what it counts
-    ("韶关全市一共有多少个行政村？", "打造美丽庭院1.16万户、“四小园”5万余个", False),
-    ("韶关共打造了多少个“四小园”？", "打造美丽庭院1.16万户、“四小园”5万余个", True),
-])
-def test_a_count_names_what_it_counts(question, claim, ok):
-    analysis = analyse_question(question)
-    assert bool(fits_count(question, analysis.unit, claim)) is ok
 
 
 def test_a_count_of_organisations_names_none():

@@ -557,7 +557,7 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
     if contrast and not other:
         other = stated
         missing.append(contrast)
-    for asked_part, stated_part in (_other_month(asked, focus), _other_scope(asked, focus)):
+    for asked_part, stated_part in (_other_bound(asked, focus, _MONTH), _other_bound(asked, focus, _SCOPE)):
         if asked_part and not other:
             other = stated_part
             missing.append(asked_part)
@@ -628,36 +628,24 @@ def _other_period(asked: AskedFor, claim: str, window: str) -> str:
     return ""
 
 
-_MONTH = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月(?!份?[\d一二三四五六七八九十]+[日号])")
-
-
-def _other_month(asked: AskedFor, focus: str) -> tuple[str, str]:
-    """The month the clause holding a figure is dated, when the question dates its figure with another
-    ("截至今年6月…多少件" and "截至今年9月,…收集到…798件"): a figure at another point of the year. Only for
-    a figure asked: an event's month in a question is often loosely given, and a time question's is the answer."""
-    if asked.answer_type not in ("number", "money"):
-        return "", ""
-    asked_months = [int(m) for m in _MONTH.findall(normalize(asked.analysis.question))]
-    stated = [int(m) for m in _MONTH.findall(focus)]
-    if not asked_months or not stated or set(asked_months) & set(stated):
-        return "", ""
-    return f"{asked_months[0]}月", f"{stated[0]}月"
-
-
+# What dates or bounds a figure: the month it stands at ("截至今年9月"), the whole area it counts over ("全县"; not
+# a title: "全省优秀医生").
+_MONTH = re.compile(r"(?<![\d.])(?:1[0-2]|0?[1-9])\s*月(?!份?[\d一二三四五六七八九十]+[日号])")
 _SCOPE = re.compile(r"全(?:国|省|市|县|区|镇|乡|村)(?![\u4e00-\u9fff]{0,2}(?:优秀|先进|十佳|百强|好|最美|模范|劳模|文明|标兵|之最))")
 
 
-def _other_scope(asked: AskedFor, focus: str) -> tuple[str, str]:
-    """The whole area a figure's clause counts over, when the question asks over another ("韶关全市…多少个行政村"
-    and "全县103个行政村"): the county's figure, not the city's. Only for a figure asked, and only the clause
-    holding it: "全省优秀医生" names a title, not an area counted over."""
+def _other_bound(asked: AskedFor, focus: str, bound: re.Pattern) -> tuple[str, str]:
+    """(asked, stated) when the question bounds its figure one way and the clause holding the figure another:
+    "截至今年6月…多少件" against "截至今年9月,…798件", "韶关全市…多少个行政村" against "全县103个行政村" — a figure at
+    another point of the year, over another area. Only for a figure asked: an event's month in a question is
+    often loosely given ("2009年5月…与哪家公司"), and a time question's month is the answer."""
     if asked.answer_type not in ("number", "money"):
         return "", ""
-    asked_scopes = _SCOPE.findall(normalize(asked.analysis.question))
-    stated = _SCOPE.findall(focus)
-    if not asked_scopes or not stated or set(asked_scopes) & set(stated):
+    asked_bounds = [re.sub(r"\s|^0", "", b) for b in bound.findall(normalize(asked.analysis.question))]
+    stated = [re.sub(r"\s|^0", "", b) for b in bound.findall(focus)]
+    if not asked_bounds or not stated or set(asked_bounds) & set(stated):
         return "", ""
-    return asked_scopes[0], stated[0]
+    return asked_bounds[0], stated[0]
 
 
 def _dangling(head: str, claim: str) -> bool:
