@@ -3,7 +3,7 @@
 count of organisations names none of them. Each was an on-topic unanswerable question answered with the
 nearby figure (bench/questions/seed_unanswerable_dev.jsonl)."""
 
-from rag.answer.answerability import asked_for, judge
+from rag.answer.answerability import _relabelled_act, asked_for, judge
 from rag.answer.question import analyse_question
 from rag.text.words import has_new_org
 from tests.fixtures_answering import passage_from
@@ -81,3 +81,14 @@ def test_the_kind_asked_ends_before_a_verb_and_le():
     text = "浈江区协助韶关冶炼厂获批2022年韶关市重大科技专项“揭榜制”项目。"
     question = "2022年韶关市重大科技专项里的“揭榜制”课题,浈江区帮哪家单位拿了下来？"
     assert _judge(question, text.rstrip("。"), text).ok
+
+
+def test_a_model_that_puts_another_act_on_the_figure_is_not_believed():
+    # The passage 对接 (works with) 100多个 firms; a model writing "培育了100多个" states another fact.
+    text = "肇庆全力打造农村科技特派员工作站,全面对接100多个农业龙头企业和涉农企业。"
+    assert not _judge("肇庆培育了多少个农业龙头企业？", "肇庆培育了100多个农业龙头企业", text).ok
+    assert _judge("肇庆对接了多少个农业龙头企业？", "肇庆对接了100多个农业龙头企业", text).ok
+    # a sentence copied from the passage says what it says: no act of the model's to check
+    asked = asked_for(analyse_question("肇庆培育了多少个农业龙头企业？"))
+    assert _relabelled_act(asked, "全面对接100多个农业龙头企业和涉农企业", text) == ""
+    assert _relabelled_act(asked, "肇庆培育了100多个农业龙头企业", text) == "培育"

@@ -37,6 +37,7 @@ from rag.answer.ranking import has_answer_type, is_table_row, names_post_holder,
 from rag.schema import Passage
 from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
+from rag.text.synonyms import same_meaning
 from rag.text.tokenize import _jieba, normalize
 from rag.text.words import (ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place, is_common_word,
                             is_name_like, is_person_name, posseg, term_weight)
@@ -566,7 +567,7 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         other = period
         year = next((s.text for s in asked.subjects if s.kind == "year"), "")
         missing.append(f"{year}年全年" if year else "全年")
-    type_ok = fits_type(asked, claim_n, window)
+    type_ok = fits_type(asked, claim_n, window) and not _relabelled_act(asked, claim_n, window)
     # Neither the answer nor the sentence it rests on may be a question: "百度此前一直梦寐以求的“框计算”会
     # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
     statement = (not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！"))
@@ -646,6 +647,39 @@ def _other_bound(asked: AskedFor, focus: str, bound: re.Pattern) -> tuple[str, s
     if not asked_bounds or not stated or set(asked_bounds) & set(stated):
         return "", ""
     return asked_bounds[0], stated[0]
+
+
+# Words between an act and its figure ("培育了100多个", "达到3.3亿元").
+_ACT_FILLERS = frozenset("了 达 达到 能 能到 能达到 可达 预计 约 共 共计 有 为 是 近 超 超过 多达 累计 一共 总共 已 已经 将 还 再 又 就"
+                         .split())
+
+
+def _relabelled_act(asked: AskedFor, claim: str, window: str) -> str:
+    """The act a model wrote before a figure that the passage does not state for it: "肇庆培育了100多个农业龙头企业"
+    from "全面对接100多个农业龙头企业" (the question's 培育 put on the passage's figure). "" when none, when the
+    claim is copied from the window, or when a figure is not what was asked."""
+    if asked.answer_type not in ("number", "money") or not claim or claim in window:
+        return ""
+    words = list(posseg().cut(claim))
+    written = None
+    for i, w in enumerate(words):
+        if not re.match(r"\d", w.word) or (i + 1 < len(words) and words[i + 1].word.startswith("年")):
+            continue
+        j = i - 1
+        while j >= 0 and words[j].word in _ACT_FILLERS:
+            j -= 1
+        act = words[j] if j >= 0 else None
+        if act is None or not act.flag.startswith("v") or len(act.word) < 2 or act.word in window:
+            continue
+        # the act of the passage's clause holding the same figure may be written otherwise: "投入" for 投资,
+        # "产出" for 产值 share a character; "培育" and "对接" share none
+        clauses = [c for c in _CLAUSE_BREAK.split(window) if w.word in c]
+        if any(ch in c for c in clauses for ch in act.word):
+            continue
+        written = written if written is not None else _words(window)
+        if not any(same_meaning(act.word, x) for x in written):
+            return act.word
+    return ""
 
 
 def _dangling(head: str, claim: str) -> bool:
