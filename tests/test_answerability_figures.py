@@ -33,6 +33,9 @@ def test_a_difference_is_not_answered_by_one_side():
     assert not _judge("2021年肇庆农村居民人均可支配收入比韶关高多少元？", INCOME.rstrip("。"), INCOME).ok
     text = "2021年肇庆农村居民人均可支配收入22689元,比韶关高出1200元。"
     assert _judge("2021年肇庆农村居民人均可支配收入比韶关高多少元？", "比韶关高出1200元", text).ok
+    # a difference written as a change is the answer, not a change to set aside
+    text = "2021年肇庆农村居民人均可支配收入22689元,比韶关多出1200元。"
+    assert _judge("2021年肇庆农村居民人均可支配收入比韶关多多少元？", "比韶关多出1200元", text).ok
 
 
 def test_a_figure_at_another_month_is_another_figure():

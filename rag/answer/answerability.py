@@ -734,12 +734,12 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     a sum, a date, a place, a person (beside the asked role, when there is one)?"""
     kind, analysis = asked.answer_type, asked.analysis
     question = normalize(analysis.question)
-    if kind in ("number", "money") and not _CHANGE.search(question):
-        # "比上一年增长了115万人" states a change, not the number asked for.
-        claim = _CHANGE_NUMBER.sub(" ", claim)
-    if kind in ("number", "money") and asks_difference(question) and not states_difference(
-            claim, "元" if kind == "money" else analysis.unit):
+    difference = kind in ("number", "money") and asks_difference(question)
+    if difference and not states_difference(claim, "元" if kind == "money" else analysis.unit):
         return False  # "比韶关高多少元" is not answered by one side's figure ("人均可支配收入22689元")
+    if kind in ("number", "money") and not _CHANGE.search(question) and not difference:
+        # "比上一年增长了115万人" states a change, not the number asked for (unless a difference was asked).
+        claim = _CHANGE_NUMBER.sub(" ", claim)
     if kind == "number" and asks_rate(question) and not analysis.unit:
         return states_rate(claim)  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
     if kind == "number":
@@ -786,8 +786,9 @@ def _names_kind(claim: str, question: str) -> bool:
     kind = m.group(1)
     if question[m.end():m.end() + 1] == "了":
         # "哪家单位拿了下来": the kind is the noun, not the verb before "了"
-        lead = list(itertools.takewhile(lambda w: w.flag.startswith("n"), posseg().cut(kind)))
-        if lead and len(lead) < len(list(posseg().cut(kind))):
+        words = list(posseg().cut(kind))
+        lead = list(itertools.takewhile(lambda w: w.flag.startswith("n"), words))
+        if lead and len(lead) < len(words):
             kind = "".join(w.word for w in lead)
     if kind.endswith(ORG_KINDS) and has_new_org(claim, question):
         return True  # "哪家公司" is answered by "万科集团"

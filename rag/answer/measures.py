@@ -39,7 +39,7 @@ _NUMBER = r"(?<![\d.])(\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千]
 _STATED = re.compile(_NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\s*(?:[余多])?\s*(" + "|".join(map(re.escape, _UNITS)) + ")")
 # Nouns that count people ("多少居民", "几个党员"): a count of them comes in 人/名/位.
 _PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|口|师|客|士|工)|干部|代表|专家|病人|患者|观众|乘客|学生)$")
-QUOTED_NAME = "“”"  # what a number counts when a quoted name stands right before it
+_QUOTED_NAME = "“”"  # what a number counts when a quoted name stands right before it
 _QUOTED = re.compile(r"[“\"‘'「『][^”\"’'」』]{1,20}[”\"’'」』]")
 # A count of a quoted name ("多少名“丹霞英才”"): the name says which of the unit's kind is counted.
 _QUOTED_COUNTED = re.compile(r"(?:多少|几)\s*[个位名家人支所项条批]?\s*[“\"‘'「『]([^”\"’'」』]{1,20})[”\"’'」』]")
@@ -202,7 +202,7 @@ def _named_count(m: re.Match) -> tuple[str, str]:
         return after
     before, _after = _around(m)
     if re.search(r" {4,}$", before):  # a quoted name, blanked by _unquoted: "“四小园”5万余个" counts 四小园
-        return QUOTED_NAME, before.rstrip()
+        return _QUOTED_NAME, before.rstrip()
     words = list(posseg().cut(before))
     if words and words[-1].flag.startswith("n") and len(words[-1].word) >= 2:
         return words[-1].word, before[: len(before) - len(words[-1].word)]
