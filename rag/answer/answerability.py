@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.answer.contrasts import ACT_CONTRASTS, CONTRASTS
-from rag.answer.measures import asks_difference, asks_rate, fits_count, states_difference, states_rate
+from rag.answer.measures import (asks_area, asks_difference, asks_per_head, asks_rate, fits_count, states_area,
+                                 states_difference, states_per_head, states_rate)
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
 from rag.answer.ranking import has_answer_type, is_table_row, names_post_holder, table_caption, term_hits
 from rag.schema import Passage
@@ -95,6 +96,7 @@ _DESCRIPTIVE_KINDS = frozenset("特点 特色 类型 功能 作用 原因 理念
                                "目的 目标 精神 风格 关系 要求 条件 标准 用途 经验 成果 成效 困难 职业 身份 性质 结构 病因 起因 成因 死因 "
                                "本名 原名 名字 名称 别名 字 号 国籍 出生地 位置 地址 定义 概念 区别 不同".split())
 _NAME_FLAGS = ("n", "nr", "ns", "nt", "nz", "m", "eng", "j", "b", "vn")
+_PROPER_FLAGS = ("nr", "ns", "nt", "nz", "eng", "j")
 _NUMERAL = r"[零一二三四五六七八九十百两\d]+"
 # "第28届", "第二任": an ordinal names one edition of a recurring thing; another ordinal is another one.
 _ORDINAL_SUBJECT = re.compile(r"第(" + _NUMERAL + r")(届|次|任|期|批|轮|代|号|季|集)")
@@ -122,6 +124,10 @@ _CHANGE_NUMBER = re.compile(r"(?:增长|增加|减少|下降|提高|提升|降�
                             r"\s*(?:万亿|亿|万|千)?\s*[\u4e00-\u9fff%]?")
 # "哪个村", "哪个县级市": the answer is a place of that level.
 _ASKED_PLACE = re.compile(r"(?:哪个|哪一个|哪座|哪)(县级市|地级市|" + "|".join(PLACE_LEVELS) + ")")
+_TOWN_VILLAGE = re.compile(r"[镇乡](?=([\u4e00-\u9fff]{2,3}村))")
+_ASKS_AUTHOR = re.compile(r"作者|撰文|署名|执笔|写的|撰写")
+# "那条", "这个": a demonstrative with its measure word points at the name after it ("中联村那条乡村振兴示范带").
+_DEMONSTRATIVE = re.compile(r"[那这该此][个条座家项所种位名批支处片]")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?]")
 
 
@@ -481,7 +487,7 @@ def _ends_asked_name(word: str, flag: str) -> bool:
     """Where a name in the question begins: after a particle, a place, a year or a question word; quotes
     belong to it ("“揭榜制”项目"). A place or a year before it is a subject of its own."""
     return (flag.startswith(("u", "p", "c", "r", "d")) or word in QUESTION_WORDS or _is_place(word)
-            or (flag == "x" and word not in "“”\"《》") or bool(_YEAR.fullmatch(word)))
+            or (flag == "x" and word not in "“”\"《》") or bool(_YEAR.fullmatch(word)) or _DEMONSTRATIVE.fullmatch(word) is not None)
 
 
 def _ends_stated_name(_word: str, flag: str) -> bool:
@@ -567,7 +573,8 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         other = period
         year = next((s.text for s in asked.subjects if s.kind == "year"), "")
         missing.append(f"{year}年全年" if year else "全年")
-    type_ok = fits_type(asked, claim_n, window) and not _relabelled_act(asked, claim_n, window)
+    type_ok = (fits_type(asked, claim_n, window) and not _relabelled_act(asked, claim_n, window)
+               and not _person_from_elsewhere(asked, claim_n, window))
     # Neither the answer nor the sentence it rests on may be a question: "百度此前一直梦寐以求的“框计算”会
     # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
     statement = (not _QUESTION_FORM.search(_WORK.sub("", claim_n).rstrip("。.!！"))
@@ -682,6 +689,30 @@ def _relabelled_act(asked: AskedFor, claim: str, window: str) -> str:
     return ""
 
 
+def _person_from_elsewhere(asked: AskedFor, claim: str, window: str) -> bool:
+    """A model's "谁" answer naming a person its supporting window does not: "黄鹤明牵头成立了人才工作领导小组" puts
+    the author in the title beside the passage's "以区委书记任组长的人才工作领导小组". The author of the
+    document itself is asked for in the title's words, so 作者/撰文/署名 questions are not checked."""
+    if asked.answer_type != "person" or not claim or claim in window:
+        return False
+    question = normalize(asked.analysis.question)
+    if _ASKS_AUTHOR.search(question):
+        return False
+    names = [w.word for w in posseg().cut(claim) if is_person_name(w.word, w.flag) and w.word not in question]
+    if not names:
+        return False
+    # the sentence naming the person must also state something asked (a caption "部长黄鹤明传达…" does not)
+    asked_words = set(asked.attribute) | set(_ROLE_ALIASES.get(asked.role.lstrip("总"), (asked.role,)) if asked.role else ())
+    for sentence in (line for a, b in sentence_spans(window) for line in window[a:b].split("\n")):
+        # as written, or two of them in other words ("开工仪式" for 动工典礼): one synonym reaches too far
+        # ("机构" ~ 组织 meets "组织部部长")
+        if any(name in sentence for name in names) and (
+                not asked_words or any(w in sentence for w in asked_words)
+                or len(term_hits(asked.analysis, sentence) & asked_words) >= 2):
+            return False
+    return True
+
+
 def _dangling(head: str, claim: str) -> bool:
     """"可惜处理器是 摘要：…": the asked noun's predicate has no object — a line broken off, not a statement."""
     return bool(head) and re.search(re.escape(head) + r"(?:是|为)(?:\s|[，,。；;：:！!？?]|$)", claim) is not None
@@ -741,7 +772,12 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
         # "比上一年增长了115万人" states a change, not the number asked for (unless a difference was asked).
         claim = _CHANGE_NUMBER.sub(" ", claim)
     if kind == "number" and asks_rate(question) and not analysis.unit:
-        return states_rate(claim)  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
+        return states_rate(claim)
+    if kind in ("number", "money") and asks_per_head(question) and not states_per_head(
+            claim + (_focus(claim, window) if window else "")):
+        return False  # "人均可支配收入" is not answered by a total ("村集体经济组织年经营性收入达到10万元")
+    if kind == "number" and asks_area(question) and not analysis.unit and not states_area(claim):
+        return False  # "多大面积" is not answered by a sum ("集体经济首次突破10万元")  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
     if kind == "number":
         counted = fits_count(question, analysis.unit, claim, window)
         if counted is not None:
@@ -777,32 +813,54 @@ def _names_kind(claim: str, question: str) -> bool:
         level = next(lv for lv in PLACE_LEVELS if place.group(1).endswith(lv))
         return any(name not in question for name in _level_names(claim, level))
     m = re.search(r"(?:(?<!为)什么|哪个|哪家|哪所|哪座|哪部|哪款)([\u4e00-\u9fff]{1,4}?)(?=[是呢吗的了？?，,]|$)", question)
-    if m is None or m.group(1)[0] in "是呢吗的了":
+    if m is None:
+        # "哪家企业出资帮着建": the kind is the noun before the verb
+        m = re.search(r"(?:哪个|哪家|哪所|哪座|哪部|哪款)([\u4e00-\u9fff]{2,6})", question)
+        if m is None:
+            return True
+        return _names_kind_of(claim, question, m.group(1), verb_after=True)
+    if m.group(1)[0] in "是呢吗的了":
         return True
-    if any(q.group()[1:-1] not in question for q in re.finditer(r"[“\"《「『].{1,30}?[”\"》」』]", claim)):
+    return _names_kind_of(claim, question, m.group(1), verb_after=question[m.end():m.end() + 1] == "了")
+
+
+def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bool:
+    """Does the claim name a ``kind`` ("企业", "广场") the question does not? ``verb_after``: the kind may run
+    into the verb after it ("单位拿了", "企业出资"), which is cut off."""
+    if verb_after:
+        # "哪家单位拿了下来": the kind is the noun, not the verb after it
+        words = list(posseg().cut(kind))
+        lead = list(itertools.takewhile(lambda w: w.flag.startswith("n"), words))
+        if not lead:
+            return True
+        if len(lead) < len(words):
+            kind = "".join(w.word for w in lead)
+    # "企业出力援建": an organisation's kind word starts it
+    kind = next((k for k in ORG_KINDS if kind.startswith(k)), kind)
+    quoted = [q.group()[1:-1] for q in re.finditer(r"[“\"《「『].{1,30}?[”\"》」』]", claim)]
+    # "哪家企业" is not answered by a quoted campaign ("“百千万工程”"): a quoted name answers it as an organisation's
+    if any(q not in question and (not kind.endswith(ORG_KINDS) or q.endswith(ORG_SUFFIXES)) for q in quoted):
         return True
     if any(w.lower() not in question.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]+\d*|\d+[A-Za-z]+", claim)):
         return True
-    kind = m.group(1)
-    if question[m.end():m.end() + 1] == "了":
-        # "哪家单位拿了下来": the kind is the noun, not the verb before "了"
-        words = list(posseg().cut(kind))
-        lead = list(itertools.takewhile(lambda w: w.flag.startswith("n"), words))
-        if lead and len(lead) < len(words):
-            kind = "".join(w.word for w in lead)
     if kind.endswith(ORG_KINDS) and has_new_org(claim, question):
         return True  # "哪家公司" is answered by "万科集团"
+    if kind in ORG_KINDS and any(w.flag in ("nt", "nz") and len(w.word) >= 2 and w.word not in question
+                                 and not is_common_word(w.word) for w in posseg().cut(claim)):
+        return True  # …and by a brand ("搜狐")
     first = next(iter(posseg().cut(kind)), None)
     if _describes(kind) or (first is not None and first.flag.startswith("v")):  # "由什么改编的" asks for a source
         return True
     words = [(w.word, w.flag) for w in posseg().cut(claim)]
+    # "发动企业" and "龙头企业" name no firm: before an organisation's kind word, only a proper name makes one
+    flags = _PROPER_FLAGS if kind in ORG_KINDS else _NAME_FLAGS
     for end in dict.fromkeys((kind, kind[-2:], kind[-1:])):
         for i, (word, flag) in enumerate(words):
             if not word.endswith(end):
                 continue
             # "瑶客共生广场" (one word, or a noun before "广场"), not "可惜处理器" (an adverb before it)
             name = word if len(word) > len(end) else (words[i - 1][0] + word if i else "")
-            named = len(word) > len(end) or (i and words[i - 1][1].startswith(_NAME_FLAGS))
+            named = len(word) > len(end) or (i and words[i - 1][1].startswith(flags))
             if named and name and name not in question:
                 return True
     return False
@@ -918,6 +976,12 @@ def _level_names(text: str, level: str) -> list[str]:
         elif (i and len(stem) <= 1 and not is_common_word(w) and len(words[i - 1]) >= 2
               and _name_like(words[i - 1] + stem)):
             out.append(words[i - 1] + w)
+    if level == "村":
+        # jieba cuts a village written after its town apart ("官渡镇镇仔村" → 官渡/镇镇/仔村): the town names it
+        for m in _TOWN_VILLAGE.finditer(text):
+            town = (text[max(0, m.start() - n) : m.start()] for n in (2, 3))
+            if any(_name_like(stem) for stem in town) and m.group(1) not in out:
+                out.append(m.group(1))
     return out
 
 

@@ -71,6 +71,34 @@ _STATES_DIFFERENCE = re.compile(r"(?:比|高出|多出|超出|超过|高于|低�
                                 r"([^\d\s，,。；;！？!?]{0,2})")
 
 
+# An area asked for ("多大面积", "面积有多大", "占地多少"): its answer is in an area unit, not a sum ("10万元").
+_ASKS_AREA = re.compile(r"(?:多大|多少)(?:的)?(?:面积|地方|土地|田地|耕地|林地)|(?:面积|占地|土地|田地)(?:面积)?(?:是|为|有|达|一共|总共|共)?(?:多大|多少|几)")
+_STATES_AREA = re.compile(r"\d\s*(?:[余多])?\s*(?:万|千|百)?\s*(?:[余多])?\s*(?:亩|公顷|平方米|平方公里|平方千米|㎡|平米|平方|km2|m2)|"
+                          r"[一二三四五六七八九十百千万两]+\s*(?:亩|公顷|平方米|平方公里)")
+
+
+# A figure per person asked for ("人均可支配收入", "平均每人"), and the ways a text states one: a total
+# ("村集体经济组织年经营性收入达到10万元") does not answer it.
+_ASKS_PER_HEAD = re.compile(r"人均|每人|平均每(?:个|位|名)?人")
+_STATES_PER_HEAD = re.compile(r"人均|每人|平均每|每位|每名|每个人|每户|户均")
+
+
+def asks_per_head(question: str) -> bool:
+    return _ASKS_PER_HEAD.search(question) is not None
+
+
+def states_per_head(text: str) -> bool:
+    return _STATES_PER_HEAD.search(text) is not None
+
+
+def asks_area(question: str) -> bool:
+    return _ASKS_AREA.search(question) is not None
+
+
+def states_area(text: str) -> bool:
+    return _STATES_AREA.search(text) is not None
+
+
 def asks_rate(question: str) -> bool:
     return _ASKS_RATE.search(question) is not None
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.measures import fits_count, names_the_counted
+from rag.answer.measures import asks_area, asks_per_head, fits_count, names_the_counted, states_area, states_per_head
 from rag.answer.question import QuestionAnalysis
 from rag.schema import Passage
 from rag.text.language import clause_spans, has_cjk, sentence_spans
 from rag.text.pinyin import pinyin_keys
 from rag.text.tokenize import normalize
-from rag.text.words import NUMBER, ORG_KINDS, has_new_org, has_new_place, is_person_name, posseg
+from rag.text.words import NUMBER, ORG_KINDS, has_new_org, has_new_place, is_common_word, is_person_name, posseg
 
 # Chinese numerals with a measure word; a lone "一" is left out ("一村一特色" is no count).
 _CN_NUMBER = re.compile(r"(?:[二三四五六七八九十两百千]|[一二三四五六七八九十两][十百千万亿])[零一二三四五六七八九十两百千万亿]*[个家位名支条项次天亩人件元所座套种批类户村镇年]")
@@ -51,6 +51,8 @@ _MONEY = re.compile(
 _ASKS_ORG = re.compile(r"(?:哪|什么)(?:家|个|所|一家|一个)?(?:" + "|".join(ORG_KINDS) + ")")
 _COUNTED_REACH = 8  # characters around a number where the counted thing may be named ("115个村级党组织")
 
+# A question term this rare (IDF) is a name: found in a passage's title, it counts in all the passage's sentences.
+TITLE_NAME_IDF = 10.0
 _TYPE_BONUS = 0.3
 _UNIT_BONUS = 0.15
 # A count whose unit is followed by a thing the question names ("389名驻村第一书记") over one of the same unit
@@ -111,7 +113,13 @@ def _straddles(term: str, question: str, text: str) -> bool:
     end = at + len(term)
     tail = question[at + 1 : end + 2]  # without its first character, two more after it
     head = question[max(0, at - 2) : end - 1]  # without its last character, two more before it
-    return (len(tail) >= len(term) + 1 and tail in text) or (len(head) >= len(term) + 1 and head in text)
+    # "人才库" of "振兴人才库" is a word of its own: what is left of it ("人才") is a common word, not part of a name
+    return ((len(tail) >= len(term) + 1 and tail in text and not _common_rest(term[1:]))
+            or (len(head) >= len(term) + 1 and head in text and not _common_rest(term[:-1])))
+
+
+def _common_rest(rest: str) -> bool:
+    return len(rest) >= 2 and is_common_word(rest)
 
 
 def coverage(analysis: QuestionAnalysis, hits: frozenset) -> float:
@@ -148,8 +156,13 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
             return True
         if not (found - set(analysis.numbers) or _CN_NUMBER.search(text)):
             return False
+        question = normalize(analysis.question)
+        if not analysis.unit and asks_area(question) and not states_area(text):
+            return False  # "多大面积" is not answered by "10万元"
+        if asks_per_head(question) and not states_per_head(text):
+            return False  # "人均可支配收入" is not answered by "产值722亿元"
         # "多少居民" is not answered by "2平方公里", "几个工作站" not by "220人" (rag/answer/measures.py).
-        return fits_count(normalize(analysis.question), analysis.unit, text) is not False
+        return fits_count(question, analysis.unit, text) is not False
     if kind == "person":
         question = normalize(analysis.question)
         if names_post_holder(question, text):
@@ -194,6 +207,10 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
         sentences = sentence_spans(text)
         prior = 0.05 / (1 + i)  # ties go to the better-ranked passage
         caption = table_caption(text, sentences)
+        # A name the passage's title gives (a news lead: "桃江县大栗港镇党委…") is what each of its sentences is
+        # about: the subject of "目前已收录824位各类人才" is carried from there, as the answerability check carries it.
+        titled = frozenset(t for t in term_hits(analysis, passage.chunk.title or "")
+                           if analysis.terms[t] >= TITLE_NAME_IDF)
         for j, (s0, s1) in enumerate(sentences):
             sentence_hits = term_hits(analysis, text[s0:s1])
             if caption is not None and is_table_row(text[s0:s1]):
@@ -202,6 +219,7 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
             else:
                 context_start = sentences[j - 1][0] if j else s0
                 context_hits = term_hits(analysis, text[context_start:s1])
+            context_hits |= titled
             row = caption is not None and is_table_row(text[s0:s1])
             clauses = _row_cells(text, s0, s1) if row else clause_spans(text, s0, s1)
             best = None

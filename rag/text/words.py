@@ -26,7 +26,7 @@ _PLACE_ENDINGS = PLACE_LEVELS + ("国", "州", "岛", "馆", "中心", "体育�
 
 # Endings of organisations' names ("万科集团", "华南农业大学").
 ORG_SUFFIXES = ("集团", "公司", "大学", "学院", "银行", "证券", "医院", "研究院", "研究所", "协会", "委员会", "厂", "合作社",
-                "学校", "中学", "小学", "出版社", "报社", "电视台")
+                "学校", "中学", "小学", "出版社", "报社", "电视台", "实业", "控股", "传媒")
 # What "哪家/哪个 X" asks when X is one of these: an organisation, by any name ("万科集团" for 哪家公司).
 ORG_KINDS = ("公司", "企业", "单位", "机构", "集团", "银行", "医院", "学校", "高校", "大学", "院校", "厂家", "组织", "部门", "企")
 
@@ -92,13 +92,18 @@ def has_new_place(text: str, question: str) -> bool:
     return False
 
 
+# Endings jieba keeps as one word that name no organisation by themselves ("…科技股份" + "有限公司").
+_GENERIC_ORG_ENDINGS = ("有限公司", "股份有限公司", "有限责任公司", "股份公司", "集团公司")
+
+
 def has_new_org(text: str, question: str) -> bool:
     """Does ``text`` name an organisation the question does not (jieba ``nt``, or a name before an
     organisation ending: "万科" + "集团")?"""
     words = list(posseg().cut(text))
     for i, w in enumerate(words):
         name, start = w.word, i
-        if w.word in ORG_SUFFIXES and i and words[i - 1].flag in ("nz", "nr", "ns", "nt", "n", "j", "eng"):
+        if (w.word in ORG_SUFFIXES or w.word in _GENERIC_ORG_ENDINGS) and i and words[i - 1].flag in (
+                "nz", "nr", "ns", "nt", "n", "j", "eng"):
             name, start = words[i - 1].word + w.word, i - 1
         elif not (w.flag == "nt" or (w.word.endswith(ORG_SUFFIXES) and len(w.word) > 2)):
             continue
