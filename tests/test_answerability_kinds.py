@@ -101,3 +101,32 @@ def test_a_name_in_the_title_is_what_each_sentence_is_about():
     untitled = rank_candidates(analysis, [passage_from(text)])
     assert term_hits(analysis, lead) <= titled[0].hits
     assert titled[0].coverage > untitled[0].coverage
+
+
+def test_requests_resolved_are_not_requests_received():
+    # "处理完了多少件" is met by "已解决794件", so the window reaches it; "收集到多少件" stays with 798
+    text = "截至今年9月,我镇1038名邻长收集到群众“急难愁盼”民生问题798件,已解决794件。"
+    resolved = rank_candidates(analyse_question("截至今年9月,大栗港镇邻长们反映上来的烦心事里,处理完了多少件？"),
+                               [passage_from(text)])
+    assert "794件" in text[resolved[0].start:resolved[0].end]
+    received = rank_candidates(analyse_question("截至今年9月,大栗港镇的邻长们收集到多少件群众急难愁盼问题？"),
+                               [passage_from(text)])
+    assert "794件" not in text[received[0].start:received[0].end]
+
+
+def test_a_count_of_people_is_met_by_any_measure_word_for_people():
+    from rag.answer.ranking import has_unit
+
+    analysis = analyse_question("大栗港镇的人才库里登记了多少人？")
+    assert has_unit(analysis, "目前已收录824位各类人才")
+    assert not has_unit(analysis, "建设人才公寓82套")
+
+
+def test_an_occupation_is_no_organisation_and_the_asked_place_is_kept():
+    # jieba tags "中医师" as an organisation; "在东莞哪家医院" is not answered by a hospital of 乳源
+    assert not has_new_org("副主任中医师文胜今年获评第六届“广东好医生”", "文胜之前在哪家医院上班？")
+    question = "文胜医生来乳源之前是在东莞哪家医院上班的？"
+    text = "其所在的乳源中医院门诊业务量增加30%。"
+    assert not _judge(question, text.rstrip("。"), text).type_ok
+    moved = "文胜此前在东莞市人民医院工作。"
+    assert _judge(question, moved.rstrip("。"), moved).type_ok

@@ -40,8 +40,8 @@ from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
 from rag.text.synonyms import same_meaning
 from rag.text.tokenize import _jieba, normalize
-from rag.text.words import (ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place, is_common_word,
-                            is_name_like, is_person_name, posseg, term_weight)
+from rag.text.words import (OCCUPATION_ENDINGS, ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place,
+                            is_common_word, is_name_like, is_person_name, posseg, term_weight)
 
 # Share of the attribute's IDF weight the supporting sentence (and the one before it) must hold
 # when the gates pass. Swept on seed_dev, seed_dev_followup, rgb-zh-dev and CMRC2018-dev
@@ -68,7 +68,6 @@ _OPPOSED_STARTS = frozenset(frozenset(p) for p in (
     "开竣 开完 开闭 开收 开停 动竣 动完 起终 始终 进出 入出 增减 升降 涨跌 买卖 借还 收支 上下 前后 生死 存取 "
     "赢输 胜负 来去 早晚 长短 多少 高低 大小").split())
 # Head characters shared by too many unrelated words to say which thing a word names.
-_GENERIC_HEADS = frozenset("性化者员人们家业度率量数费金期年月日时天区县市镇村省国会中上下内外等地方点面头子儿")
 
 # Recurring events named by place: "北京冬奥会" and "索契冬奥会" are different ones.
 EVENT_SUFFIXES = ("冬奥会", "奥运会", "冬残奥会", "残奥会", "亚运会", "世界杯", "世博会", "进博会", "博览会", "峰会",
@@ -97,6 +96,7 @@ _DESCRIPTIVE_KINDS = frozenset("特点 特色 类型 功能 作用 原因 理念
                                "本名 原名 名字 名称 别名 字 号 国籍 出生地 位置 地址 定义 概念 区别 不同".split())
 _NAME_FLAGS = ("n", "nr", "ns", "nt", "nz", "m", "eng", "j", "b", "vn")
 _PROPER_FLAGS = ("nr", "ns", "nt", "nz", "eng", "j")
+_GENERIC_HEADS = frozenset("性化者员人们家业度率量数费金期年月日时天区县市镇村省国会中上下内外等地方点面头子儿")
 _NUMERAL = r"[零一二三四五六七八九十百两\d]+"
 # "第28届", "第二任": an ordinal names one edition of a recurring thing; another ordinal is another one.
 _ORDINAL_SUBJECT = re.compile(r"第(" + _NUMERAL + r")(届|次|任|期|批|轮|代|号|季|集)")
@@ -837,6 +837,12 @@ def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bo
             kind = "".join(w.word for w in lead)
     # "企业出力援建": an organisation's kind word starts it
     kind = next((k for k in ORG_KINDS if kind.startswith(k)), kind)
+    if kind in ORG_KINDS:
+        # "在东莞哪家医院": the organisation asked for is in 东莞; a claim that never names 东莞 ("乳源中医院") is another's
+        words = list(posseg().cut(question))
+        for i, w in enumerate(words[:-1]):
+            if w.flag == "ns" and words[i + 1].word in ("哪家", "哪个", "哪所", "哪一家") and w.word[:2] not in claim:
+                return False
     quoted = [q.group()[1:-1] for q in re.finditer(r"[“\"《「『].{1,30}?[”\"》」』]", claim)]
     # "哪家企业" is not answered by a quoted campaign ("“百千万工程”"): a quoted name answers it as an organisation's
     if any(q not in question and (not kind.endswith(ORG_KINDS) or q.endswith(ORG_SUFFIXES)) for q in quoted):
@@ -846,7 +852,8 @@ def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bo
     if kind.endswith(ORG_KINDS) and has_new_org(claim, question):
         return True  # "哪家公司" is answered by "万科集团"
     if kind in ORG_KINDS and any(w.flag in ("nt", "nz") and len(w.word) >= 2 and w.word not in question
-                                 and not is_common_word(w.word) for w in posseg().cut(claim)):
+                                 and not w.word.endswith(OCCUPATION_ENDINGS) and not is_common_word(w.word)
+                                 for w in posseg().cut(claim)):
         return True  # …and by a brand ("搜狐")
     first = next(iter(posseg().cut(kind)), None)
     if _describes(kind) or (first is not None and first.flag.startswith("v")):  # "由什么改编的" asks for a source

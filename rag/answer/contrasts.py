@@ -21,10 +21,24 @@ CONTRASTS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
 # a time question: "建成后年交易额多少" asks for an amount, and the project need not be finished.
 ACT_CONTRASTS = ((frozenset("完工 竣工 建成 通车 投产 投用 落成 交付".split()), frozenset("开工 动工 启动 开建 奠基 签约".split())),)
 
+# What became of requests: those received ("收集到…798件") are not those resolved ("已解决794件"). Each side's words
+# meet each other ("处理完了多少件" is answered by "已解决794件"); not a refusal rule, as a question often names both.
+OUTCOME_CONTRASTS = ((frozenset("收集 受理 收到 接到 征集".split()),
+                      frozenset("解决 办结 化解 处理 解答 答复 回复 处置".split())),)
+
+
+def side_words(word: str) -> tuple[str, ...]:
+    """The other words of an outcome side ``word`` is on ("处理" → 解决, 办结…): the ways a document states it."""
+    for pair in OUTCOME_CONTRASTS:
+        for side in pair:
+            if word in side:
+                return tuple(sorted(side - {word}))
+    return ()
+
 
 def contrast_side(word: str) -> frozenset[str] | None:
     """The words of the contrast side ``word`` belongs to (None when it is on none)."""
-    for pair in CONTRASTS + ACT_CONTRASTS:
+    for pair in CONTRASTS + ACT_CONTRASTS + OUTCOME_CONTRASTS:
         for side in pair:
             if word in side:
                 return side

@@ -83,6 +83,15 @@ _ASKS_PER_HEAD = re.compile(r"人均|每人|平均每(?:个|位|名)?人")
 _STATES_PER_HEAD = re.compile(r"人均|每人|平均每|每位|每名|每个人|每户|户均")
 
 
+def same_units(unit: str) -> set[str]:
+    """The measure words that count what ``unit`` counts ("人" → 名, 位, 人); just ``unit`` when none."""
+    out = {unit}
+    for group in _SAME:
+        if unit in group and "个" not in group:  # "个" stands for too many units to stand in for any
+            out |= group
+    return out
+
+
 def asks_per_head(question: str) -> bool:
     return _ASKS_PER_HEAD.search(question) is not None
 

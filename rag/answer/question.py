@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.answer.contrasts import contrast_side
+from rag.answer.contrasts import contrast_side, side_words
 from rag.text.language import detect_language, has_cjk
 from rag.text.synonyms import synonyms
 from rag.text.tokenize import normalize, tokenize
@@ -129,7 +129,7 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
             # "化解" is met by a passage's "解决"; a side of a contrast only by its synonyms on the same side
             # ("农村" by "乡村", "城镇" not by "乡镇").
             side = contrast_side(term)
-            if found := tuple(w for w in synonyms(term) if side is None or w in side):
+            if found := tuple(w for w in synonyms(term) if side is None or w in side) + side_words(term):
                 alternatives[term] = found
     # "今年以来" asks nothing that "今年" does not: a term that is another term and a filler word ("以来")
     # would only make a document's "今年来" look uncovered.

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.measures import asks_area, asks_per_head, fits_count, names_the_counted, states_area, states_per_head
+from rag.answer.measures import (asks_area, asks_per_head, fits_count, names_the_counted, same_units, states_area,
+                                 states_per_head)
 from rag.answer.question import QuestionAnalysis
 from rag.schema import Passage
 from rag.text.language import clause_spans, has_cjk, sentence_spans
@@ -131,7 +132,8 @@ def has_unit(analysis: QuestionAnalysis, text: str) -> bool:
     beside the translation of what a cross-lingual question counts ("47家企业" for "how many
     companies")."""
     if analysis.unit:
-        return bool(re.search(r"[\d一二三四五六七八九十两百千万]\s*(?:[余多]|万|亿)?\s*" + analysis.unit, text))
+        units = "|".join(sorted(same_units(analysis.unit), key=len, reverse=True))
+        return bool(re.search(r"[\d一二三四五六七八九十两百千万]\s*(?:[余多]|万|亿)?\s*(?:" + units + ")", text))
     if analysis.counted:
         for m in NUMBER.finditer(text):
             if m.group().replace(",", "") in analysis.numbers:

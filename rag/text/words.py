@@ -92,6 +92,8 @@ def has_new_place(text: str, question: str) -> bool:
     return False
 
 
+# A person's occupation, which jieba now and then tags as an organisation ("中医师"/nt).
+OCCUPATION_ENDINGS = ("师", "员", "生", "手", "家", "长", "工")
 # Endings jieba keeps as one word that name no organisation by themselves ("…科技股份" + "有限公司").
 _GENERIC_ORG_ENDINGS = ("有限公司", "股份有限公司", "有限责任公司", "股份公司", "集团公司")
 
@@ -105,7 +107,8 @@ def has_new_org(text: str, question: str) -> bool:
         if (w.word in ORG_SUFFIXES or w.word in _GENERIC_ORG_ENDINGS) and i and words[i - 1].flag in (
                 "nz", "nr", "ns", "nt", "n", "j", "eng"):
             name, start = words[i - 1].word + w.word, i - 1
-        elif not (w.flag == "nt" or (w.word.endswith(ORG_SUFFIXES) and len(w.word) > 2)):
+        elif not ((w.flag == "nt" and not w.word.endswith(OCCUPATION_ENDINGS))
+                  or (w.word.endswith(ORG_SUFFIXES) and len(w.word) > 2)):
             continue
         if start and words[start - 1].flag in ("m", "q", "mq"):
             continue  # "17家高校院所" counts a kind of organisation, it names none
