@@ -31,8 +31,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.answer.contrasts import ACT_CONTRASTS, CONTRASTS
-from rag.answer.measures import (asks_area, asks_difference, asks_per_head, asks_rate, fits_count, states_area,
-                                 states_difference, states_per_head, states_rate)
+from rag.answer.measures import asks, asks_difference, fits_count, states, states_difference
 from rag.answer.question import ASKING_WORD, QUESTION_WORDS, QuestionAnalysis
 from rag.answer.ranking import has_answer_type, is_table_row, names_post_holder, table_caption, term_hits
 from rag.schema import Passage
@@ -771,13 +770,13 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     if kind in ("number", "money") and not _CHANGE.search(question) and not difference:
         # "比上一年增长了115万人" states a change, not the number asked for (unless a difference was asked).
         claim = _CHANGE_NUMBER.sub(" ", claim)
-    if kind == "number" and asks_rate(question) and not analysis.unit:
-        return states_rate(claim)
-    if kind in ("number", "money") and asks_per_head(question) and not states_per_head(
-            claim + (_focus(claim, window) if window else "")):
+    if kind == "number" and asks("rate", question) and not analysis.unit:
+        return states("rate", claim)  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
+    if kind in ("number", "money") and asks("per_head", question) and not states(
+            "per_head", claim + (_focus(claim, window) if window else "")):
         return False  # "人均可支配收入" is not answered by a total ("村集体经济组织年经营性收入达到10万元")
-    if kind == "number" and asks_area(question) and not analysis.unit and not states_area(claim):
-        return False  # "多大面积" is not answered by a sum ("集体经济首次突破10万元")  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
+    if kind == "number" and asks("area", question) and not analysis.unit and not states("area", claim):
+        return False  # "多大面积" is not answered by a sum ("集体经济首次突破10万元")
     if kind == "number":
         counted = fits_count(question, analysis.unit, claim, window)
         if counted is not None:

@@ -92,28 +92,19 @@ def same_units(unit: str) -> set[str]:
     return out
 
 
-def asks_per_head(question: str) -> bool:
-    return _ASKS_PER_HEAD.search(question) is not None
+# What a figure is asked as, and how a text states it: (question pattern, text pattern).
+_FIGURE_KINDS = {"rate": (_ASKS_RATE, _STATES_RATE), "area": (_ASKS_AREA, _STATES_AREA),
+                 "per_head": (_ASKS_PER_HEAD, _STATES_PER_HEAD)}
 
 
-def states_per_head(text: str) -> bool:
-    return _STATES_PER_HEAD.search(text) is not None
+def asks(kind: str, question: str) -> bool:
+    """Does the question ask for a figure of ``kind`` ("rate": a share, "area", "per_head": a figure per person)?"""
+    return _FIGURE_KINDS[kind][0].search(question) is not None
 
 
-def asks_area(question: str) -> bool:
-    return _ASKS_AREA.search(question) is not None
-
-
-def states_area(text: str) -> bool:
-    return _STATES_AREA.search(text) is not None
-
-
-def asks_rate(question: str) -> bool:
-    return _ASKS_RATE.search(question) is not None
-
-
-def states_rate(text: str) -> bool:
-    return _STATES_RATE.search(text) is not None
+def states(kind: str, text: str) -> bool:
+    """Does ``text`` state a figure of ``kind`` (a percentage, an area unit, 人均/每人)?"""
+    return _FIGURE_KINDS[kind][1].search(text) is not None
 
 
 def asks_difference(question: str) -> bool:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.measures import (asks_area, asks_per_head, fits_count, names_the_counted, same_units, states_area,
-                                 states_per_head)
+from rag.answer.measures import asks, fits_count, names_the_counted, same_units, states
 from rag.answer.question import QuestionAnalysis
 from rag.schema import Passage
 from rag.text.language import clause_spans, has_cjk, sentence_spans
@@ -159,9 +158,9 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         if not (found - set(analysis.numbers) or _CN_NUMBER.search(text)):
             return False
         question = normalize(analysis.question)
-        if not analysis.unit and asks_area(question) and not states_area(text):
+        if not analysis.unit and asks("area", question) and not states("area", text):
             return False  # "多大面积" is not answered by "10万元"
-        if asks_per_head(question) and not states_per_head(text):
+        if asks("per_head", question) and not states("per_head", text):
             return False  # "人均可支配收入" is not answered by "产值722亿元"
         # "多少居民" is not answered by "2平方公里", "几个工作站" not by "220人" (rag/answer/measures.py).
         return fits_count(question, analysis.unit, text) is not False
