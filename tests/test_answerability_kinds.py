@@ -130,3 +130,13 @@ def test_an_occupation_is_no_organisation_and_the_asked_place_is_kept():
     assert not _judge(question, text.rstrip("。"), text).type_ok
     moved = "文胜此前在东莞市人民医院工作。"
     assert _judge(question, moved.rstrip("。"), moved).type_ok
+
+
+def test_a_table_row_is_a_figure_per_person_when_its_caption_says_so():
+    text = "各县农村居民人均可支配收入（元）\n地区：乳源县，2021年：16842元，2022年：18562元。\n地区：新丰县，2021年：16500元，2022年：17790元。"
+    row = text.index("地区：乳源县")
+    end = text.index("\n", row)
+    asked = asked_for(analyse_question("2022年乳源县农村居民人均可支配收入是多少？"))
+    assert judge(asked, "2022年：18562元", passage_from(text), row, end).type_ok
+    ranked = rank_candidates(asked.analysis, [passage_from(text)])
+    assert ranked[0].typed

@@ -572,7 +572,9 @@ def judge(asked: AskedFor, claim: str, passage: Passage, start: int, end: int, i
         other = period
         year = next((s.text for s in asked.subjects if s.kind == "year"), "")
         missing.append(f"{year}年全年" if year else "全年")
-    type_ok = (fits_type(asked, claim_n, window) and not _relabelled_act(asked, claim_n, window)
+    # a table row's figures are of what its caption says ("农村居民人均可支配收入（元）")
+    topic = normalize(before) if is_table_row(text[start:end]) else ""
+    type_ok = (fits_type(asked, claim_n, window, topic) and not _relabelled_act(asked, claim_n, window)
                and not _person_from_elsewhere(asked, claim_n, window))
     # Neither the answer nor the sentence it rests on may be a question: "百度此前一直梦寐以求的“框计算”会
     # 实现吗？" states nothing, however faithfully a model copies "框计算" out of it.
@@ -759,9 +761,10 @@ def _focus(claim: str, window: str) -> str:
     return window
 
 
-def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
+def fits_type(asked: AskedFor, claim: str, window: str = "", topic: str = "") -> bool:
     """Does the claim state the kind of answer asked for: a number (a count with its measure word),
-    a sum, a date, a place, a person (beside the asked role, when there is one)?"""
+    a sum, a date, a place, a person (beside the asked role, when there is one)? ``topic``: a table row's
+    caption, which says what the row's figures are."""
     kind, analysis = asked.answer_type, asked.analysis
     question = normalize(analysis.question)
     difference = kind in ("number", "money") and asks_difference(question)
@@ -773,7 +776,7 @@ def fits_type(asked: AskedFor, claim: str, window: str = "") -> bool:
     if kind == "number" and asks("rate", question) and not analysis.unit:
         return states("rate", claim)  # "覆盖率是多少" is not answered by a count ("建立党组织1449个")
     if kind in ("number", "money") and asks("per_head", question) and not states(
-            "per_head", claim + (_focus(claim, window) if window else "")):
+            "per_head", claim + (_focus(claim, window) if window else "") + topic):
         return False  # "人均可支配收入" is not answered by a total ("村集体经济组织年经营性收入达到10万元")
     if kind == "number" and asks("area", question) and not analysis.unit and not states("area", claim):
         return False  # "多大面积" is not answered by a sum ("集体经济首次突破10万元")

@@ -148,8 +148,9 @@ def names_post_holder(question: str, text: str) -> bool:
     return bool(_ASKS_POST_HOLDER.search(question) and _OFFICE_HOLDS_POST.search(text))
 
 
-def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
-    """Does ``text`` hold the kind of answer the question asks for?"""
+def has_answer_type(analysis: QuestionAnalysis, text: str, topic: str = "") -> bool:
+    """Does ``text`` hold the kind of answer the question asks for? ``topic``: what the text's figures are
+    of when it does not say (a table row's caption: "农村居民人均可支配收入（元）")."""
     kind = analysis.answer_type
     if kind == "number":
         found = {m.group().replace(",", "") for m in NUMBER.finditer(text)}
@@ -160,7 +161,7 @@ def has_answer_type(analysis: QuestionAnalysis, text: str) -> bool:
         question = normalize(analysis.question)
         if not analysis.unit and asks("area", question) and not states("area", text):
             return False  # "多大面积" is not answered by "10万元"
-        if asks("per_head", question) and not states("per_head", text):
+        if asks("per_head", question) and not states("per_head", text + topic):
             return False  # "人均可支配收入" is not answered by "产值722亿元"
         # "多少居民" is not answered by "2平方公里", "几个工作站" not by "220人" (rag/answer/measures.py).
         return fits_count(question, analysis.unit, text) is not False
@@ -230,7 +231,8 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
                     w0, w1 = clauses[a][0], clauses[b][1]
                     window = text[w0:w1]
                     window_hits = term_hits(analysis, window)
-                    typed = has_answer_type(analysis, window) if analysis.answer_type != "any" else True
+                    topic = text[caption[0]:caption[1]] if row else ""
+                    typed = has_answer_type(analysis, window, topic) if analysis.answer_type != "any" else True
                     # The window must carry the answer; the sentence (and the one before) the topic.
                     score = (
                         0.6 * coverage(analysis, context_hits | sentence_hits)
