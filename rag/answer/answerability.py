@@ -67,6 +67,7 @@ _OPPOSED_STARTS = frozenset(frozenset(p) for p in (
     "开竣 开完 开闭 开收 开停 动竣 动完 起终 始终 进出 入出 增减 升降 涨跌 买卖 借还 收支 上下 前后 生死 存取 "
     "赢输 胜负 来去 早晚 长短 多少 高低 大小").split())
 # Head characters shared by too many unrelated words to say which thing a word names.
+_GENERIC_HEADS = frozenset("性化者员人们家业度率量数费金期年月日时天区县市镇村省国会中上下内外等地方点面头子儿")
 
 # Recurring events named by place: "北京冬奥会" and "索契冬奥会" are different ones.
 EVENT_SUFFIXES = ("冬奥会", "奥运会", "冬残奥会", "残奥会", "亚运会", "世界杯", "世博会", "进博会", "博览会", "峰会",
@@ -95,7 +96,6 @@ _DESCRIPTIVE_KINDS = frozenset("特点 特色 类型 功能 作用 原因 理念
                                "本名 原名 名字 名称 别名 字 号 国籍 出生地 位置 地址 定义 概念 区别 不同".split())
 _NAME_FLAGS = ("n", "nr", "ns", "nt", "nz", "m", "eng", "j", "b", "vn")
 _PROPER_FLAGS = ("nr", "ns", "nt", "nz", "eng", "j")
-_GENERIC_HEADS = frozenset("性化者员人们家业度率量数费金期年月日时天区县市镇村省国会中上下内外等地方点面头子儿")
 _NUMERAL = r"[零一二三四五六七八九十百两\d]+"
 # "第28届", "第二任": an ordinal names one edition of a recurring thing; another ordinal is another one.
 _ORDINAL_SUBJECT = re.compile(r"第(" + _NUMERAL + r")(届|次|任|期|批|轮|代|号|季|集)")
@@ -486,7 +486,8 @@ def _ends_asked_name(word: str, flag: str) -> bool:
     """Where a name in the question begins: after a particle, a place, a year or a question word; quotes
     belong to it ("“揭榜制”项目"). A place or a year before it is a subject of its own."""
     return (flag.startswith(("u", "p", "c", "r", "d")) or word in QUESTION_WORDS or _is_place(word)
-            or (flag == "x" and word not in "“”\"《》") or bool(_YEAR.fullmatch(word)) or _DEMONSTRATIVE.fullmatch(word) is not None)
+            or (flag == "x" and word not in "“”\"《》") or bool(_YEAR.fullmatch(word))
+            or _DEMONSTRATIVE.fullmatch(word) is not None)
 
 
 def _ends_stated_name(_word: str, flag: str) -> bool:
@@ -703,7 +704,7 @@ def _person_from_elsewhere(asked: AskedFor, claim: str, window: str) -> bool:
     if not names:
         return False
     # the sentence naming the person must also state something asked (a caption "部长黄鹤明传达…" does not)
-    asked_words = set(asked.attribute) | set(_ROLE_ALIASES.get(asked.role.lstrip("总"), (asked.role,)) if asked.role else ())
+    asked_words = set(asked.attribute) | set(_role_words(asked.role) if asked.role else ())
     for sentence in (line for a, b in sentence_spans(window) for line in window[a:b].split("\n")):
         # as written, or two of them in other words ("开工仪式" for 动工典礼): one synonym reaches too far
         # ("机构" ~ 组织 meets "组织部部长")
@@ -839,12 +840,8 @@ def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bo
             kind = "".join(w.word for w in lead)
     # "企业出力援建": an organisation's kind word starts it
     kind = next((k for k in ORG_KINDS if kind.startswith(k)), kind)
-    if kind in ORG_KINDS:
-        # "在东莞哪家医院": the organisation asked for is in 东莞; a claim that never names 东莞 ("乳源中医院") is another's
-        words = list(posseg().cut(question))
-        for i, w in enumerate(words[:-1]):
-            if w.flag == "ns" and words[i + 1].word in ("哪家", "哪个", "哪所", "哪一家") and w.word[:2] not in claim:
-                return False
+    if kind in ORG_KINDS and any(place[:2] not in claim for place in _org_places(question)):
+        return False  # "在东莞哪家医院" is not answered by a claim that never names 东莞 ("乳源中医院")
     quoted = [q.group()[1:-1] for q in re.finditer(r"[“\"《「『].{1,30}?[”\"》」』]", claim)]
     # "哪家企业" is not answered by a quoted campaign ("“百千万工程”"): a quoted name answers it as an organisation's
     if any(q not in question and (not kind.endswith(ORG_KINDS) or q.endswith(ORG_SUFFIXES)) for q in quoted):
@@ -875,6 +872,14 @@ def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bo
     return False
 
 
+@functools.lru_cache(maxsize=256)
+def _org_places(question: str) -> tuple[str, ...]:
+    """The places right before "哪家/哪个/哪所" ("在东莞哪家医院" → 东莞): where the asked organisation is."""
+    words = list(posseg().cut(question))
+    return tuple(w.word for w, after in zip(words, words[1:])
+                 if w.flag == "ns" and after.word in ("哪家", "哪个", "哪所", "哪一家"))
+
+
 def _as_person(analysis: QuestionAnalysis) -> QuestionAnalysis:
     return analysis if analysis.answer_type == "person" else replace(analysis, answer_type="person")
 
@@ -891,9 +896,14 @@ def _org_beside(act: str, claim: str, question: str) -> bool:
     return False
 
 
+def _role_words(role: str) -> tuple[str, ...]:
+    """The ways news writes a role beside a name ("导演" → 导演, 执导)."""
+    return _ROLE_ALIASES.get(role.lstrip("总"), (role,))
+
+
 def _beside_role(role: str, window: str, claim: str, question: str) -> bool:
     """A person named within reach of the role word, with no clause break between ("导演徐昂", "由徐昂执导")."""
-    words = _ROLE_ALIASES.get(role.lstrip("总"), (role,))
+    words = _role_words(role)
     names = [w.word for w in posseg().cut(claim) if is_person_name(w.word, w.flag) and w.word not in question]
     for text in (window, claim):
         for name in names:

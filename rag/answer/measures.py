@@ -83,11 +83,12 @@ _ASKS_PER_HEAD = re.compile(r"人均|每人|平均每(?:个|位|名)?人")
 _STATES_PER_HEAD = re.compile(r"人均|每人|平均每|每位|每名|每个人|每户|户均")
 
 
-def same_units(unit: str) -> set[str]:
-    """The measure words that count what ``unit`` counts ("人" → 名, 位, 人); just ``unit`` when none."""
+def same_units(unit: str, general: bool = False) -> set[str]:
+    """The measure words that count what ``unit`` counts ("人" → 名, 位, 人); just ``unit`` when none.
+    ``general``: the all-purpose "个" too ("多少个" ~ "4家"), which stands for too many units to rank by."""
     out = {unit}
     for group in _SAME:
-        if unit in group and "个" not in group:  # "个" stands for too many units to stand in for any
+        if unit in group and (general or "个" not in group):
             out |= group
     return out
 
@@ -133,11 +134,7 @@ def asked_kind(question: str, unit: str) -> tuple[str, frozenset[str]]:
         return ("people" if people else "things"), frozenset()
     kind = KIND_OF_UNIT.get(unit, "")
     if kind in ("people", "things"):
-        units = {unit}
-        for group in _SAME:
-            if unit in group:
-                units |= group
-        return kind, frozenset(units)
+        return kind, frozenset(same_units(unit, general=True))
     if kind:  # a measure ("多少亩", "多少公里"): any unit of it
         return kind, frozenset()
     return ("people" if people else ""), frozenset()

@@ -224,6 +224,7 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
             context_hits |= titled
             row = caption is not None and is_table_row(text[s0:s1])
             clauses = _row_cells(text, s0, s1) if row else clause_spans(text, s0, s1)
+            topic = text[caption[0]:caption[1]] if row else ""  # what a row's figures are of
             best = None
             for a in range(len(clauses)):
                 # A table row's cells are answered one "列名：值" at a time: the row names its subject already.
@@ -231,7 +232,6 @@ def rank_candidates(analysis: QuestionAnalysis, passages: list[Passage]) -> list
                     w0, w1 = clauses[a][0], clauses[b][1]
                     window = text[w0:w1]
                     window_hits = term_hits(analysis, window)
-                    topic = text[caption[0]:caption[1]] if row else ""
                     typed = has_answer_type(analysis, window, topic) if analysis.answer_type != "any" else True
                     # The window must carry the answer; the sentence (and the one before) the topic.
                     score = (
