@@ -214,3 +214,37 @@ def test_which_day_is_not_answered_by_a_year():
     assert not has_answer_type(analysis, "2022年,乳源村级党组织承诺事项1013项")
     assert has_answer_type(analysis, "今年2月24日,12名村级党组织书记优秀代表登台")
     assert has_answer_type(analyse_question("村支书代表是在哪一年登台的？"), "2022年,乳源村级党组织承诺事项1013项")
+
+
+@pytest.mark.parametrize("question, claim, ok", [
+    # the people a number counts are named before its linking verb ("常驻人口就达")
+    ("乳源鹰峰社区党委下面一共有多少名党员？", "鹰峰社区管辖面积仅有2平方公里，但常驻人口就达2.7万人", False),
+    ("乳源鹰峰社区平时住着多少居民？", "鹰峰社区管辖面积仅有2平方公里，但常驻人口就达2.7万人", True),  # a population counts residents
+    ("全县有多少名党员担任网格长？", "116名党员担任三级党建网格长", True),
+    ("全县有多少名党员？", "全县3400余名在职党员到社区报到", True),
+    # a thing named before a linking verb, or by an abbreviation jieba tags j ("党支部")
+    ("韶关全市一共有多少个行政村？", "万人发明专利拥有量达9.50件，排名全市第二位", False),
+    ("肇庆有多少个科技特派员工作站？", "设置乡镇机关党支部352个", False),
+    ("肇庆设置了多少个乡镇机关党支部？", "设置乡镇机关党支部352个", True),
+    ("乳源有多少个乡镇机关党支部？", "乳源村级党组织承诺事项1013项，截至目前已完成370余项", False),  # 370 事项 too
+    # a verb inside a name ("乡村振兴人才驿站"): the station is what is counted, not 乡村
+    ("韶关全市一共有多少个行政村？", "积极发挥区、镇两级5个乡村振兴人才驿站和辖区4家博士站的辐射带动作用", False),
+])
+def test_a_count_names_what_it_counts_past_linking_verbs_and_inside_names(question, claim, ok):
+    analysis = analyse_question(question)
+    assert bool(fits_count(question, analysis.unit, claim)) is ok
+
+
+def test_an_ordinal_is_no_count():
+    # "排名全市第二位" ranks; it counts no people
+    assert fits_count("浈江区有多少位博士？", "位", "排名全市第二位") is False
+
+
+def test_a_number_the_question_writes_in_characters_is_not_its_answer():
+    analysis = analyse_question("鹰峰社区面积才两平方公里，平时住在那儿的人有多少？")
+    assert "2" in analysis.given and "2" not in analysis.numbers  # a passage need not write it as digits
+    assert not has_answer_type(analysis, "如鹰峰社区党委,管辖面积仅有2平方公里")
+    assert has_answer_type(analysis, "但常驻人口就达2.7万人")
+    text = "如鹰峰社区党委,管辖面积仅有2平方公里,但常驻人口就达2.7万人。"
+    best = rank_candidates(analysis, [passage_from(text)])[0]
+    assert "2.7万人" in text[best.start:best.end]

@@ -140,3 +140,39 @@ def test_a_table_row_is_a_figure_per_person_when_its_caption_says_so():
     assert judge(asked, "2022年：18562元", passage_from(text), row, end).type_ok
     ranked = rank_candidates(asked.analysis, [passage_from(text)])
     assert ranked[0].typed
+
+
+def test_which_university_is_not_answered_by_a_company():
+    question = "落户乳源的全省高校首个县中托管项目,是哪所大学来托管的？"
+    company = "乳源积极争取万科集团援建的乡村振兴示范带项目落地游溪镇中联村。"
+    assert not _judge(question, company.rstrip("。"), company).type_ok
+    counted = "推动17家高校院所与10个县合作共建122个帮扶协作项目。"  # "17家高校" names no university
+    assert not _judge(question, counted.rstrip("。"), counted).type_ok
+    named = "全省高校首个县中托管项目由华南师范大学托管。"
+    assert _judge(question, named.rstrip("。"), named).type_ok
+
+
+def test_which_town_of_a_place_is_not_answered_by_a_town_of_another_county():
+    question = "韶关在东莞的“反向飞地”凤武产业合作园具体在东莞哪个镇？"
+    elsewhere = "韶关翁源华润希望乡村项目在韶关市翁源县官渡镇镇仔村开工。"
+    assert not _judge(question, elsewhere.rstrip("。"), elsewhere).type_ok
+    # a village the claim does not place elsewhere may be the town's (its article is about the town)
+    village = "先后成功创建朱家村为“中国美丽休闲乡村”、刘家村为“全国乡村旅游重点村”。"
+    assert _judge("大栗港镇哪个村被评为全国乡村旅游重点村？", village.rstrip("。"), village).type_ok
+
+
+def test_expenditure_is_not_income():
+    text = "2021年肇庆全市农林牧渔产值722亿元;农村居民人均可支配收入22689元。"
+    assert not _judge("2021年肇庆农村居民人均消费支出是多少元？", text.rstrip("。"), text).ok
+    assert _judge("2021年肇庆农村居民人均可支配收入是多少元？", text.rstrip("。"), text).ok
+
+
+def test_two_places_are_met_by_their_paired_abbreviation_and_first_by_shou():
+    analysis = analyse_question("今年东莞支援韶关,市、县两层一共拉来了多少个项目？")
+    assert {"东莞", "韶关"} <= term_hits(analysis, "今年莞韶对口帮扶市县两级引进和协助引进项目644个")
+    text = ("今年来,省直机关帮扶力量在韶投入资金超13.68亿元,洽谈意向项目60余个。"
+            "今年莞韶对口帮扶市县两级引进和协助引进项目644个。")
+    best = rank_candidates(analysis, [passage_from(text)])[0]
+    assert "644个" in text[best.start:best.end]
+    first = analyse_question("韶关在东莞落地的第一块“反向飞地”叫什么名字？")
+    assert "第一块" in term_hits(first, "韶关在东莞的首个产业“反向飞地”凤武产业合作园")

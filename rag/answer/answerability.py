@@ -39,6 +39,7 @@ from rag.text.bigrams import bigrams
 from rag.text.language import sentence_spans
 from rag.text.synonyms import same_meaning
 from rag.text.tokenize import _jieba, normalize
+from rag.text.numerals import chinese_numeral, numeral_value
 from rag.text.words import (OCCUPATION_ENDINGS, ORG_KINDS, ORG_SUFFIXES, PLACE_LEVELS, has_new_org, has_new_place,
                             is_common_word, is_name_like, is_person_name, posseg, term_weight)
 
@@ -89,7 +90,12 @@ _WORK = re.compile(r"《([^》]{1,30})》")
 _DATELINE = re.compile(r"(?<![\d.])((?:19|20)\d\d)\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "明年": 1, "前年": -2}
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
-_CN_DIGITS = "零一二三四五六七八九"
+# Organisations of one kind ("哪所大学", "哪家医院"): the answer's name ends as such a one does, not as a
+# company's ("万科集团").
+_UNIVERSITY = ("大学", "学院", "高校", "研究院", "科学院")
+_INSTITUTION_ENDINGS = {"大学": _UNIVERSITY, "高校": _UNIVERSITY, "院校": _UNIVERSITY,
+                        "学校": ("学校", "中学", "小学", "大学", "学院", "学"), "医院": ("医院", "卫生院", "中医院", "诊所"),
+                        "银行": ("银行", "信用社")}
 # "什么特点" / "什么原因" ask for a description, not a name: their answers are not checked for one.
 _DESCRIPTIVE_KINDS = frozenset("特点 特色 类型 功能 作用 原因 理念 意思 含义 意义 问题 影响 方式 方法 措施 内容 情况 变化 优势 "
                                "目的 目标 精神 风格 关系 要求 条件 标准 用途 经验 成果 成效 困难 职业 身份 性质 结构 病因 起因 成因 死因 "
@@ -123,6 +129,8 @@ _CHANGE_NUMBER = re.compile(r"(?:增长|增加|减少|下降|提高|提升|降�
                             r"\s*(?:万亿|亿|万|千)?\s*[\u4e00-\u9fff%]?")
 # "哪个村", "哪个县级市": the answer is a place of that level.
 _ASKED_PLACE = re.compile(r"(?:哪个|哪一个|哪座|哪)(县级市|地级市|" + "|".join(PLACE_LEVELS) + ")")
+# A place name that ends right before another ("翁源县官渡镇"): the latter lies in it.
+_PLACED_IN = re.compile(r"[\u4e00-\u9fff][省市县区]$")
 _TOWN_VILLAGE = re.compile(r"[镇乡](?=([\u4e00-\u9fff]{2,3}村))")
 _ASKS_AUTHOR = re.compile(r"作者|撰文|署名|执笔|写的|撰写")
 # "那条", "这个": a demonstrative with its measure word points at the name after it ("中联村那条乡村振兴示范带").
@@ -416,31 +424,11 @@ def _subjects_zh(q: str) -> list[Subject]:
 
 def _numeral_forms(prefix: str, numeral: str, suffix: str) -> tuple[str, ...]:
     """"第28届" is also written "第二十八届" (and the other way round)."""
-    value = _numeral_value(numeral)
+    value = numeral_value(numeral)
     forms = [prefix + numeral + suffix]
     if value is not None:
-        forms += [prefix + str(value) + suffix, prefix + _chinese_numeral(value) + suffix]
+        forms += [prefix + str(value) + suffix, prefix + chinese_numeral(value) + suffix]
     return tuple(dict.fromkeys(forms))
-
-
-def _numeral_value(numeral: str) -> int | None:
-    if numeral.isdigit():
-        return int(numeral)
-    if re.fullmatch(r"[零一二三四五六七八九]+", numeral):
-        return int("".join(str(_CN_DIGITS.index(c)) for c in numeral))
-    m = re.fullmatch(r"([一二三四五六七八九])?十([一二三四五六七八九])?", numeral)
-    if m:
-        return (_CN_DIGITS.index(m.group(1)) if m.group(1) else 1) * 10 + (_CN_DIGITS.index(m.group(2)) if m.group(2) else 0)
-    return None
-
-
-def _chinese_numeral(value: int) -> str:
-    if value < 10:
-        return _CN_DIGITS[value]
-    if value < 100:
-        tens, ones = divmod(value, 10)
-        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
-    return str(value)
 
 
 def _named_things(words: list[tuple[str, str]]) -> list[Subject]:
@@ -802,6 +790,28 @@ def fits_type(asked: AskedFor, claim: str, window: str = "", topic: str = "") ->
     return has_answer_type(analysis, claim) if kind in ("number", "money", "time", "place") else True
 
 
+def _names_institution(claim: str, question: str, endings: tuple[str, ...]) -> bool:
+    """Does the claim name, beyond the question, an institution with one of ``endings``: one word
+    ("华南农业大学", "中医院") or proper nouns and the ending's word ("华南/师范大学", "东莞市/人民/医院"), not
+    the kind alone ("17家高校", "全省高校")?"""
+    words = list(posseg().cut(claim))
+    for i, w in enumerate(words):
+        end = next((e for e in endings if w.word.endswith(e)), None)
+        if end is None:
+            continue
+        if len(w.word) > len(end) and (w.flag == "nt" or not is_common_word(w.word)):
+            name = w.word
+        else:
+            # the nouns before it, one of them proper: "东莞市/人民/医院", "华南/师范大学" (not "全省/高校")
+            lead = list(itertools.takewhile(lambda v: v.flag.startswith("n") or v.flag == "j", reversed(words[max(0, i - 3):i])))
+            if not any(v.flag in _PROPER_FLAGS or not is_common_word(v.word) for v in lead):
+                continue
+            name = "".join(v.word for v in reversed(lead)) + w.word
+        if name not in question:
+            return True
+    return False
+
+
 def _describes(kind: str) -> bool:
     return any(kind.startswith(d) or kind.endswith(d) for d in _DESCRIPTIVE_KINDS)
 
@@ -814,7 +824,11 @@ def _names_kind(claim: str, question: str) -> bool:
     if place:
         # "哪个村" / "哪个县级市": a place of that level the question does not name, not any quoted phrase.
         level = next(lv for lv in PLACE_LEVELS if place.group(1).endswith(lv))
-        return any(name not in question for name in _level_names(claim, level))
+        names = [name for name in _level_names(claim, level) if name not in question]
+        if any(within[:2] not in claim for within in _org_places(question)):
+            # "在东莞哪个镇" is not answered by a town the claim places in another county ("翁源县官渡镇")
+            names = [name for name in names if not _PLACED_IN.search(claim[: claim.find(name)])]
+        return bool(names)
     m = re.search(r"(?:(?<!为)什么|哪个|哪家|哪所|哪座|哪部|哪款)([\u4e00-\u9fff]{1,4}?)(?=[是呢吗的了？?，,]|$)", question)
     if m is None:
         # "哪家企业出资帮着建": the kind is the noun before the verb
@@ -848,6 +862,9 @@ def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bo
         return True
     if any(w.lower() not in question.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]+\d*|\d+[A-Za-z]+", claim)):
         return True
+    if kind in _INSTITUTION_ENDINGS:
+        # "哪所大学" is not answered by "万科集团": the name must end as that kind of institution does
+        return _names_institution(claim, question, _INSTITUTION_ENDINGS[kind])
     if kind.endswith(ORG_KINDS) and has_new_org(claim, question):
         return True  # "哪家公司" is answered by "万科集团"
     if kind in ORG_KINDS and any(w.flag in ("nt", "nz") and len(w.word) >= 2 and w.word not in question
@@ -874,7 +891,8 @@ def _names_kind_of(claim: str, question: str, kind: str, verb_after: bool) -> bo
 
 @functools.lru_cache(maxsize=256)
 def _org_places(question: str) -> tuple[str, ...]:
-    """The places right before "哪家/哪个/哪所" ("在东莞哪家医院" → 东莞): where the asked organisation is."""
+    """The places right before "哪家/哪个/哪所" ("在东莞哪家医院" → 东莞, "在东莞哪个镇"): where the asked
+    organisation or place is."""
     words = list(posseg().cut(question))
     return tuple(w.word for w, after in zip(words, words[1:])
                  if w.flag == "ns" and after.word in ("哪家", "哪个", "哪所", "哪一家"))

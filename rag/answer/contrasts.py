@@ -13,7 +13,7 @@ CONTRASTS = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
     ("城镇 城市 城区 市区 城里", "农村 乡村 农民 乡下"),
     ("男子 男性 男生 男篮 男足", "女子 女性 女生 女篮 女足"),
     ("出口", "进口"), ("国内 境内", "国外 境外 海外"), ("线上", "线下"), ("公办", "民办"),
-    ("最高", "最低"), ("新增", "累计"),
+    ("最高", "最低"), ("新增", "累计"), ("收入 营收 营业收入", "支出 开支"),
 )) + tuple((frozenset({a}), frozenset({b})) for a, b in itertools.combinations(
     # A recognition at one level is not one at another: "省级工程技术研究中心" is not answered by "5个市级工程研发中心".
     ("国家级", "省级", "市级", "县级", "区级", "镇级", "乡级", "村级"), 2))

@@ -35,7 +35,7 @@ KIND_OF_UNIT = {unit: kind for kind, units in _KINDS.items() for unit in units.s
 _COUNT_WORDS = "|".join(_KINDS["people"].split()[1:] + _KINDS["things"].split() + ["户"])
 _UNITS = sorted(KIND_OF_UNIT, key=len, reverse=True)
 # A number as written ("220", "2.7", "三十"), then "余/多" and a magnitude ("2.7万人", "3200余名").
-_NUMBER = r"(?<![\d.])(\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千]+)"
+_NUMBER = r"(?<![\d.第])(\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千]+)"
 _STATED = re.compile(_NUMBER + r"\s*(?:[余多])?\s*(?:万亿|亿|万|千|百)?\s*(?:[余多])?\s*(" + "|".join(map(re.escape, _UNITS)) + ")")
 # Nouns that count people ("多少居民", "几个党员"): a count of them comes in 人/名/位.
 _PERSON_NOUN = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:人|员|民|者|众|才|口|师|客|士|工)|干部|代表|专家|病人|患者|观众|乘客|学生)$")
@@ -49,6 +49,13 @@ _MEASURES = ("area", "length", "weight")
 _MEASURING = frozenset("面积 总面积 占地 占地面积 规模 长度 全长 总长 长 重量 产量 总产量 距离 有 达 达到 约 共 共计 一共 总共 大约 为 是 种植 流转".split())
 _UNIT_AFTER = re.compile(r"\s*(?:万|千)?\s*(?:" + "|".join(map(re.escape, _UNITS)) + ")")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?、]")
+# People counted by where they live: a population answers "多少居民".
+_RESIDENTS = ("居民", "村民", "市民", "镇民", "人口", "住户", "群众", "百姓", "乡亲", "常住人口")
+# Words between a noun and its figure ("常驻人口就达2.7万人", "党员共有3200人").
+_LINKING = frozenset("达 达到 有 共有 为 是 共 约 已 已达 超 超过 近 总计 共计 一共 多达 高达 仅 仅有 只有 才 就 就达 约有 累计 总数".split())
+# Verbs that name a kind of thing between nouns ("乡村振兴人才驿站", "志愿服务队伍", "创业孵化基地"), unlike a
+# verb with its object ("村庄开展活动"): the noun phrase goes on past them.
+_NAMING_VERBS = frozenset("振兴 服务 发展 创业 就业 培训 养老 帮扶 救助 管理 孵化 示范 研发 协作 合作 治理 保障 调解 监督".split())
 _REACH = 10  # characters after a count's unit (before its number) where the counted thing is named
 # An asked noun at least this rare (jieba IDF: "工作站", not "部分") names one kind of thing.
 _SPECIFIC_NOUN_IDF = 8.0
@@ -152,6 +159,10 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
     stated = [(u, m) for u, m in _stated(claim, window) if _answers(u, kind, units)]
     if not stated:
         return False
+    # "建设一支220人的…队伍" introduces a thing rather than counting it: "一" counts only the noun right after it
+    stated = [(u, m) for u, m in stated if m.group(1) != "一" or _noun_after(m)[0]]
+    if not stated:
+        return False
     quoted = _QUOTED_COUNTED.search(question)
     if quoted:
         # "多少名“丹霞英才”" is not answered by "柔性引进100余名专业人才": the number's clause must name it
@@ -174,12 +185,18 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
             # 多少家企业 (not "两个部份" for 几个部分)
             return False
     noun = _counted_noun(question)
+    if kind == "people" and len(noun) >= 2 and noun not in (window or claim):
+        # "多少名党员" is not answered by "常驻人口就达2.7万人": every number counts other people, named by
+        # a noun sharing no character with the asked one ("居民" does answer "多少村民").
+        others = [_named_count(m, past_link=True)[0] for _u, m in stated]
+        if all(c and c not in question and not _same_people(noun, c) for c in others):
+            return False
     if len(noun) < 2 or kind != "things":
         return True
     text = window or claim
     if noun in text:
         return any(_counts(noun, text, m) for _u, m in stated)
-    named = [_named_count(m) for _u, m in stated]
+    named = _carried_counts(stated)
     if named and all(c and c[-1] == noun[-1] and not _same_modifier(question, noun, mod) for c, mod in named):
         return False  # another kind of the same thing: "人才驿站88个" for 科技特派员工作站
     counted = [c for c, _mod in named]
@@ -188,6 +205,25 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
         # it names ("培育共同体项目105个"); a synonym is the same thing.
         return any(_same_kind(noun, c) for c in counted)
     return True
+
+
+def _same_people(asked: str, counted: str) -> bool:
+    """Do the people ``counted`` include those ``asked`` for: a shared character ("居民"/"村民"), a synonym, or
+    both the people who live somewhere ("常驻人口" counts 居民)?"""
+    return (bool(set(counted) & set(asked)) or same_meaning(asked, counted)
+            or (asked.endswith(_RESIDENTS) and counted.endswith(_RESIDENTS)))
+
+
+def _carried_counts(stated) -> list[tuple[str, str]]:
+    """``_named_count`` of each (unit, match), where a number that names nothing counts what the last
+    number of the same unit did ("承诺事项1013项,截至目前已完成370余项": 370 事项 too)."""
+    out, last = [], {}
+    for unit, m in stated:
+        named = _named_count(m, past_link=True)
+        if named[0]:
+            last[unit] = named
+        out.append(named if named[0] else last.get(unit, named))
+    return out
 
 
 def names_the_counted(question: str, window: str) -> bool:
@@ -218,10 +254,11 @@ def _stated(claim: str, window: str):
             yield w.group(2), w
 
 
-def _named_count(m: re.Match) -> tuple[str, str]:
+def _named_count(m: re.Match, past_link: bool = False) -> tuple[str, str]:
     """The noun a number counts when its clause names one, and the words before that noun: the noun
     phrase after its unit ("100多个农业龙头企业" → 企业, 农业龙头), else a quoted name or the noun just before
-    the number ("“四小园”5万余个" → 四小园, "共同体项目105个" → 项目, 共同体); ("", "") when neither."""
+    the number ("“四小园”5万余个" → 四小园, "共同体项目105个" → 项目, 共同体); ("", "") when neither.
+    ``past_link``: the noun before may stand before a linking verb ("常驻人口就达2.7万人" → 常驻人口)."""
     after = _noun_after(m)
     if after[0]:
         return after
@@ -229,7 +266,9 @@ def _named_count(m: re.Match) -> tuple[str, str]:
     if re.search(r" {4,}$", before):  # a quoted name, blanked by _unquoted: "“四小园”5万余个" counts 四小园
         return _QUOTED_NAME, before.rstrip()
     words = list(posseg().cut(before))
-    if words and words[-1].flag.startswith("n") and len(words[-1].word) >= 2:
+    while past_link and words and (words[-1].word in _LINKING or words[-1].flag == "d"):
+        words.pop()  # ``past_link``: past the verb that links a noun to its figure ("常驻人口就达2.7万人")
+    if words and (_is_noun(words[-1]) or (past_link and words[-1].flag == "l")) and len(words[-1].word) >= 2:
         return words[-1].word, before[: len(before) - len(words[-1].word)]
     return "", ""
 
@@ -245,9 +284,11 @@ def _noun_phrase(after: str) -> tuple[str, str]:
     """``_noun_after`` of the text after a unit, cached: ranking asks it of the same number in every
     overlapping clause window."""
     phrase: list[str] = []
-    for w in posseg().cut(after):
+    words = list(posseg().cut(after))
+    for i, w in enumerate(words):
         # a noun phrase: nouns and their modifiers, and a one-character head jieba leaves apart ("博士/站")
-        if w.word in "的和与及等" or not (w.flag.startswith(("n", "a", "b", "z")) or (len(w.word) == 1 and phrase)):
+        if w.word in "的和与及等" or not (w.flag.startswith(("n", "a", "b", "z")) or (len(w.word) == 1 and phrase)
+                                         or _modifies(words, i, bool(phrase))):
             break
         phrase.append(w.word)
     if not phrase:
@@ -343,10 +384,24 @@ def _counted_noun(question: str, past_measure: bool = False) -> str:
     return noun
 
 
+def _is_noun(w) -> bool:
+    """A noun, or an abbreviation jieba tags j ("党支部"), not an adverb it tags so ("一共")."""
+    return w.flag.startswith("n") or (w.flag == "j" and w.word not in _LINKING)
+
+
+def _modifies(words: list, i: int, after_noun: bool) -> bool:
+    """Is ``words[i]`` a verb that is part of a name between nouns ("乡村/振兴/人才驿站", "志愿/服务/队伍")?"""
+    return (after_noun and words[i].word in _NAMING_VERBS and i + 1 < len(words)
+            and words[i + 1].flag.startswith("n"))
+
+
 def _last_noun(phrase: str) -> str:
     nouns = []
-    for w in posseg().cut(phrase):  # the noun phrase's last noun is what it counts ("村民小组" → 小组)
-        if not w.flag.startswith("n") or (nouns and w.flag == "nz"):  # jieba tags some verbs nz ("企业申报")
+    words = list(posseg().cut(phrase))
+    for i, w in enumerate(words):  # the noun phrase's last noun is what it counts ("村民小组" → 小组)
+        if _modifies(words, i, bool(nouns)):
+            continue
+        if not _is_noun(w) or (nouns and w.flag == "nz"):  # jieba tags some verbs nz ("企业申报")
             if nouns or not w.flag.startswith("a"):
                 break
             continue  # an adjective before the nouns: "多少年轻党员志愿者" counts 志愿者

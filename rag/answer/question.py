@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 from rag.answer.contrasts import contrast_side, side_words
 from rag.text.language import detect_language, has_cjk
+from rag.text.numerals import spelled_quantities
 from rag.text.synonyms import synonyms
 from rag.text.tokenize import normalize, tokenize
-from rag.text.words import NUMBER, term_weight
+from rag.text.words import NUMBER, posseg, term_weight
 
 # Words that only say *what kind* of answer is wanted; they are cues, not content.
 QUESTION_WORDS = frozenset(
@@ -63,6 +64,10 @@ _MONEY_CUES = re.compile(
     r"|市值|营业额|融资|销售额|津贴|补贴|补助|奖金|薪酬|费用|成本|报价|房价|罚款|赔偿"
 )
 _RATIO_CUES = re.compile(r"比例|比重|占比|百分|增长率|增幅|增速|率|几成")
+# "第一" as a document writes it with 首: "首个", "首家"…
+_FIRST_MEASURES = "个家批座次届块位条所部款台例"
+# A place named after its direction ("东莞") goes by its other character in a pair ("莞韶").
+_DIRECTIONS = "东南西北"
 # Measure words of a count ("多少支"); a question's unit may also be a sum or a length (元, 万, 公里).
 _COUNT_UNITS = "个家位名支条项次天亩人件所座套种批类户村镇年吨斤棵株头辆台艘架枚颗栋"
 # A measure word's character starting another word: "多少年轻党员" counts people, not years; "多少村民" villagers.
@@ -99,6 +104,14 @@ class QuestionAnalysis:
     roles: tuple[str, ...] = ()
     # What "how many …" counts, translated ("companies" → 企业, 公司): a number beside it answers.
     counted: tuple[str, ...] = ()
+    # Quantities the question writes in characters, in digits ("两平方公里" → "2"): like ``numbers``
+    # they are the question's own, never its answer, but a passage need not write them as digits.
+    spelled: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> frozenset[str]:
+        """Every number the question states itself, however written."""
+        return frozenset(self.numbers + self.spelled)
 
     @property
     def total_weight(self) -> float:
@@ -129,13 +142,15 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
             # "化解" is met by a passage's "解决"; a side of a contrast only by its synonyms on the same side
             # ("农村" by "乡村", "城镇" not by "乡镇").
             side = contrast_side(term)
-            if found := tuple(w for w in synonyms(term) if side is None or w in side) + side_words(term):
+            if found := tuple(w for w in synonyms(term) if side is None or w in side) + side_words(term) + _firsts(term):
                 alternatives[term] = found
     # "今年以来" asks nothing that "今年" does not: a term that is another term and a filler word ("以来")
     # would only make a document's "今年来" look uncovered.
     for term in [t for t in terms if any(t.endswith(f) and t[: -len(f)] in terms for f in FILLER_WORDS)]:
         del terms[term]
         alternatives.pop(term, None)
+    for term, pairs in _paired_abbreviations(question, terms).items():
+        alternatives[term] = alternatives.get(term, ()) + pairs
     names, roles = [], []
     for group in term_groups:
         if all(w in QUESTION_WORDS for w in tokenize(group.source)):
@@ -162,7 +177,37 @@ def analyse_question(question: str, term_groups: Sequence = ()) -> QuestionAnaly
         names=tuple(names),
         roles=tuple(roles),
         counted=_counted(question, term_groups),
+        spelled=tuple(dict.fromkeys(spelled_quantities(q))),
     )
+
+
+def _firsts(term: str) -> tuple[str, ...]:
+    """"第一块" / "第一" is written "首个", "首批"… as often ("韶关在东莞的首个产业“反向飞地”")."""
+    if not term.startswith("第一"):
+        return ()
+    rest = term[2:]
+    if not rest or rest in _FIRST_MEASURES:  # "第一块" may be "首个": any measure word
+        return tuple("首" + m for m in _FIRST_MEASURES)
+    return ("首" + rest,)
+
+
+def _place_abbreviation(place: str) -> str:
+    """The one character a two-character place goes by in a pair ("韶关" → 韶, "东莞" → 莞: not its direction)."""
+    return place[1] if place[0] in _DIRECTIONS else place[0]
+
+
+def _paired_abbreviations(question: str, terms: dict[str, float]) -> dict[str, tuple[str, ...]]:
+    """Two places the question names are met together by their paired abbreviation: "东莞支援韶关" by a
+    document's "莞韶对口帮扶" (so also "韶莞"). Only two-character places, tagged so by jieba."""
+    places = [w.word for w in posseg().cut(question) if w.flag == "ns" and len(w.word) == 2 and w.word in terms]
+    out: dict[str, tuple[str, ...]] = {}
+    for a in places:
+        for b in places:
+            if a != b:
+                pair = _place_abbreviation(a) + _place_abbreviation(b)
+                out[a] = out.get(a, ()) + (pair,)
+                out[b] = out.get(b, ()) + (pair,)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
 def _counted(question: str, term_groups: Sequence) -> tuple[str, ...]:

@@ -135,7 +135,7 @@ def has_unit(analysis: QuestionAnalysis, text: str) -> bool:
         return bool(re.search(r"[\d一二三四五六七八九十两百千万]\s*(?:[余多]|万|亿)?\s*(?:" + units + ")", text))
     if analysis.counted:
         for m in NUMBER.finditer(text):
-            if m.group().replace(",", "") in analysis.numbers:
+            if m.group().replace(",", "") in analysis.given:
                 continue
             near = text[max(0, m.start() - _COUNTED_REACH) : m.end() + _COUNTED_REACH]
             if any(a in near for a in analysis.counted):
@@ -156,7 +156,7 @@ def has_answer_type(analysis: QuestionAnalysis, text: str, topic: str = "") -> b
         found = {m.group().replace(",", "") for m in NUMBER.finditer(text)}
         if analysis.ordinal and _ORDINAL.search(text):
             return True
-        if not (found - set(analysis.numbers) or _CN_NUMBER.search(text)):
+        if not (found - analysis.given or _CN_NUMBER.search(text)):
             return False
         question = normalize(analysis.question)
         if not analysis.unit and asks("area", question) and not states("area", text):
