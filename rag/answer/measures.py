@@ -50,7 +50,7 @@ _MEASURING = frozenset("面积 总面积 占地 占地面积 规模 长度 全�
 _UNIT_AFTER = re.compile(r"\s*(?:万|千)?\s*(?:" + "|".join(map(re.escape, _UNITS)) + ")")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?、]")
 # People counted by where they live: a population answers "多少居民".
-_RESIDENTS = ("居民", "村民", "市民", "镇民", "人口", "住户", "群众", "百姓", "乡亲", "常住人口")
+_RESIDENTS = ("居民", "村民", "市民", "镇民", "人口", "住户", "群众", "百姓", "乡亲")
 # Words between a noun and its figure ("常驻人口就达2.7万人", "党员共有3200人").
 _LINKING = frozenset("达 达到 有 共有 为 是 共 约 已 已达 超 超过 近 总计 共计 一共 多达 高达 仅 仅有 只有 才 就 就达 约有 累计 总数".split())
 # Verbs that name a kind of thing between nouns ("乡村振兴人才驿站", "志愿服务队伍", "创业孵化基地"), unlike a
@@ -157,8 +157,6 @@ def fits_count(question: str, unit: str, claim: str, window: str = "") -> bool |
     if not kind:
         return None
     stated = [(u, m) for u, m in _stated(claim, window) if _answers(u, kind, units)]
-    if not stated:
-        return False
     # "建设一支220人的…队伍" introduces a thing rather than counting it: "一" counts only the noun right after it
     stated = [(u, m) for u, m in stated if m.group(1) != "一" or _noun_after(m)[0]]
     if not stated:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CN_DIGITS = "零一二三四五六七八九"
+_DIGITS = {c: i for i, c in enumerate(_CN_DIGITS)} | {"〇": 0, "两": 2}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _LARGE_UNITS = {"万": 10_000, "亿": 100_000_000}
 # A Chinese numeral before what it measures ("两平方公里", "三个", "十二名"); the measure word keeps
@@ -43,10 +44,10 @@ def numeral_value(numeral: str) -> int | None:
 def chinese_numeral(value: int) -> str:
     """The usual character spelling of a small number (28 → "二十八"); larger ones stay in digits."""
     if value < 10:
-        return "零一二三四五六七八九"[value]
+        return _CN_DIGITS[value]
     if value < 100:
         tens, ones = divmod(value, 10)
-        return ("" if tens == 1 else "零一二三四五六七八九"[tens]) + "十" + ("零一二三四五六七八九"[ones] if ones else "")
+        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
     return str(value)
 
 
